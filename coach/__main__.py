@@ -1,0 +1,3 @@
+from coach.cli import app
+
+app(prog_name="coach")

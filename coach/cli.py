@@ -1,0 +1,180 @@
+"""The `coach` command: serve, ingest, remove, sources, search, learners, reindex."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from coach.errors import CoachError
+
+app = typer.Typer(help="The learning coach: answers from your company's learning content.", no_args_is_help=True)
+learners_app = typer.Typer(help="Learners' audience groups (who may see restricted content).", no_args_is_help=True)
+app.add_typer(learners_app, name="learners")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _container():
+    from coach.bootstrap import bootstrap
+
+    try:
+        return bootstrap()
+    except CoachError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on (COACH_HOST).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (COACH_PORT, default 3978).")] = None,
+) -> None:
+    """Start the app server on the configured (by default embedded) services."""
+    import uvicorn
+
+    from connectors.server import create_app
+
+    container = _container()
+    _prepare(container)
+    settings = container.settings
+    uvicorn.run(create_app(container), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _prepare(container) -> None:
+    """Vectors in step with the database, and the sample content on the very first start."""
+    with console.status("Checking the vector index…"):
+        synced = container.knowledge.sync_vectors()
+    if synced["embedded"]:
+        console.print(f"Embedded {synced['embedded']} chunks for the current embedding model.")
+    if container.settings.load_samples:
+        with _progress() as progress:
+            task = progress.add_task("Loading the sample content", total=None)
+            report = container.knowledge.load_samples_once(lambda name: progress.advance(task))
+        if report:
+            _print_summary(report)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
+    audience: Annotated[list[str], typer.Option("--audience", "-a", help="Who may see it (repeatable); default everyone. A sidecar's audience wins.")] = [],
+    owner: Annotated[str, typer.Option(help="Owner of the content (e.g. a team mailbox).")] = "",
+    competency: Annotated[list[str], typer.Option("--competency", "-c", help="Competency tag (repeatable).")] = [],
+    title: Annotated[str, typer.Option(help="Title (only sensible for a single file).")] = "",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Add or update learning content; unchanged files are skipped, bad files reported and skipped."""
+    from knowledge.ingest import discover
+    from knowledge.metadata import SourceMeta, normalize_groups
+
+    try:
+        defaults = SourceMeta(title=title or None, audience=normalize_groups(audience), owner=owner or None,
+                              competencies=normalize_groups(competency))
+    except CoachError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    container = _container()
+    files = discover(paths)
+    with _progress(disable=json_output) as progress:
+        task = progress.add_task("Ingesting", total=len(files))
+        report = container.knowledge.ingest(files, defaults, lambda name: progress.update(task, advance=1, description=name[:40]))
+    if json_output:
+        print(json.dumps({"summary": report.summary(), "files": [o.__dict__ for o in report.outcomes]}, indent=2))
+    else:
+        _print_summary(report)
+    if report.failed and len(report.failed) == len(report.outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def remove(keys: Annotated[list[str], typer.Argument(help="Source ids, keys or file paths (see `coach sources`).")]) -> None:
+    """Delete sources from the knowledge base."""
+    removed = _container().knowledge.remove(keys)
+    for source in removed:
+        console.print(f"Removed {source.title} ({source.key})")
+    if len(removed) < len(keys):
+        errors.print(f"[yellow]{len(keys) - len(removed)} not found; `coach sources` lists what is there.[/yellow]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def sources(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List what is in the knowledge base."""
+    rows = _container().knowledge.sources()
+    if json_output:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    table = Table("id", "title", "type", "audience", "competencies", "chunks", "updated")
+    for r in rows:
+        table.add_row(r.id[:8], r.title, r.doc_type, ", ".join(r.audience), ", ".join(r.competencies),
+                      str(r.chunk_count), r.updated_at.strftime("%Y-%m-%d %H:%M"))
+    console.print(table)
+    console.print(f"{len(rows)} sources")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="A question, as a learner would ask it.")],
+    as_learner: Annotated[str, typer.Option("--as", help="Search as this learner (their audience groups).")] = "",
+    group: Annotated[list[str], typer.Option("--group", "-g", help="Search as a member of this group (repeatable).")] = [],
+    k: Annotated[int, typer.Option("-k", help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or keyword.")] = "hybrid",
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show what retrieval returns for a question."""
+    from coach.learners import groups_of
+
+    container = _container()
+    groups = [g.lower() for g in group] + (groups_of(container.engine, as_learner) if as_learner else [])
+    passages = container.knowledge.search(query, groups=groups, k=k, mode=mode)
+    if json_output:
+        print(json.dumps([{**p.__dict__, "updated_at": p.updated_at.isoformat()} for p in passages], indent=2))
+        return
+    if not passages:
+        console.print("Nothing in the knowledge base matches.")
+    for n, p in enumerate(passages, start=1):
+        scores = f"score {p.score:.3f}" + (f" · dense {p.dense:.3f}" if p.dense is not None else "") + (
+            f" · bm25 {p.keyword:.2f}" if p.keyword is not None else "")
+        console.print(f"[bold][{n}] {p.title}[/bold]" + (f" — {p.where}" if p.where else "") + f"  [dim]{scores}[/dim]")
+        console.print("    " + p.text[:300].replace("\n", " ") + ("…" if len(p.text) > 300 else ""))
+
+
+@app.command()
+def reindex() -> None:
+    """Re-embed what the vector index lacks and drop vectors the database no longer holds."""
+    container = _container()
+    with console.status("Re-indexing…") as status:
+        result = container.knowledge.sync_vectors(lambda msg: status.update(f"Re-indexing: {msg}"))
+    console.print(f"Embedded {result['embedded']} chunks, removed {result['orphans_removed']} orphan vectors.")
+
+
+@learners_app.command("set")
+def learners_set(
+    learner_id: Annotated[str, typer.Argument(help="The learner's id (Slack/Teams user id or e-mail).")],
+    group: Annotated[list[str], typer.Option("--group", "-g", help="Audience group (repeatable); none: everyone only.")] = [],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Set the audience groups of a learner."""
+    from coach.learners import set_groups
+    from knowledge.metadata import normalize_groups
+
+    learner = set_groups(_container().engine, learner_id, list(normalize_groups(group)), name)
+    console.print(f"{learner.id}: {', '.join(learner.groups) or 'everyone only'}")
+
+
+def _progress(disable: bool = False) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=errors, disable=disable, transient=False)
+
+
+def _print_summary(report) -> None:
+    s = report.summary()
+    console.print(f"added {s['added']}, updated {s['updated']}, unchanged {s['unchanged']}, failed {s['failed']}")
+    for outcome in report.failed:
+        errors.print(f"[red]failed[/red] {outcome.path}: {outcome.reason}")

@@ -1,0 +1,13 @@
+"""Small domain errors, turned into a friendly reply or an HTTP status at the edge."""
+
+
+class CoachError(Exception):
+    """Base of every error the product reports to a person (with what to do next)."""
+
+
+class ConfigError(CoachError):
+    """A setting is missing or inconsistent."""
+
+
+class NotFound(CoachError):
+    """The thing asked for does not exist."""

@@ -1,0 +1,26 @@
+"""Who a learner is, as far as the knowledge base cares: the audience groups they belong to."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from coach.store.db import session
+from coach.store.models import Learner
+
+
+def groups_of(engine: Engine, learner_id: str) -> list[str]:
+    """The learner's audience groups; an unknown learner is in `everyone` only."""
+    with session(engine) as db:
+        learner = db.get(Learner, learner_id)
+    return list(learner.groups) if learner else []
+
+
+def set_groups(engine: Engine, learner_id: str, groups: list[str], display_name: str = "") -> Learner:
+    with session(engine) as db:
+        learner = db.get(Learner, learner_id) or Learner(id=learner_id)
+        learner.groups = sorted(set(groups))
+        if display_name:
+            learner.display_name = display_name
+        db.add(learner)
+        db.commit()
+        return learner

@@ -1,0 +1,24 @@
+"""Alembic environment: runs against the engine the coach built (see coach/store/db.py:migrate)."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import coach.store.models  # noqa: F401  (registers the tables)
+import knowledge.models  # noqa: F401
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes["engine"]
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        context.run_migrations()
+
+
+run_migrations_online()

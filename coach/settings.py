@@ -1,0 +1,50 @@
+"""Every setting of the coach, read once from the environment and `.env` (see `.env.example`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # where the embedded defaults keep their files
+    data_dir: Path = Field(default=Path("./data"), alias="COACH_DATA_DIR")
+    # SQLite under data_dir when empty; e.g. postgresql+psycopg://user:pass@host:5432/coach
+    database_url: str = Field(default="", alias="DATABASE_URL")
+
+    # app server
+    host: str = Field(default="127.0.0.1", alias="COACH_HOST")
+    port: int = Field(default=3978, alias="COACH_PORT")
+    load_samples: bool = Field(default=True, alias="COACH_LOAD_SAMPLES")
+
+    # knowledge base
+    max_upload_mb: float = Field(default=50, alias="COACH_MAX_UPLOAD_MB")
+    chunk_size: int = Field(default=900, alias="COACH_CHUNK_SIZE")
+    chunk_overlap: int = Field(default=120, alias="COACH_CHUNK_OVERLAP")
+    chroma_host: str = Field(default="", alias="CHROMA_HOST")
+    chroma_port: int = Field(default=8000, alias="CHROMA_PORT")
+    chroma_ssl: bool = Field(default=False, alias="CHROMA_SSL")
+
+    # embeddings: the packaged local model, or an OpenAI-compatible /v1/embeddings endpoint
+    embeddings_base_url: str = Field(default="", alias="EMBEDDINGS_BASE_URL")
+    embeddings_api_key: str = Field(default="", alias="EMBEDDINGS_API_KEY")
+    embeddings_model: str = Field(default="text-embedding-3-small", alias="EMBEDDINGS_MODEL")
+    embedding_threads: int = Field(default=0, alias="COACH_EMBEDDING_THREADS")  # 0: all cores
+
+    # retrieval
+    retrieval_candidates: int = Field(default=40, alias="COACH_RETRIEVAL_CANDIDATES")
+    retrieval_dense_weight: float = Field(default=0.7, alias="COACH_RETRIEVAL_DENSE_WEIGHT")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'coach.db').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)

@@ -1,0 +1,53 @@
+"""The knowledge base as the rest of the product sees it: ingest, remove, list, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from coach.store.db import session
+from knowledge.ingest import Ingestor, IngestReport, Progress, count_sources
+from knowledge.metadata import SourceMeta
+from knowledge.models import KnowledgeState, Source, SourcePublic
+from knowledge.retrieval import HybridRetriever, Passage
+
+SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "content"
+
+
+class KnowledgeBase:
+    def __init__(self, *, engine: Engine, ingestor: Ingestor, retriever: HybridRetriever) -> None:
+        self.engine, self.ingestor, self.retriever = engine, ingestor, retriever
+
+    def ingest(self, paths: Iterable[Path], defaults: SourceMeta = SourceMeta(), progress: Progress | None = None) -> IngestReport:
+        return self.ingestor.ingest_paths(paths, defaults, progress)
+
+    def remove(self, keys_or_ids: Iterable[str]) -> list[Source]:
+        return self.ingestor.remove(keys_or_ids)
+
+    def sources(self) -> list[SourcePublic]:
+        with session(self.engine) as db:
+            rows = db.exec(select(Source).order_by(Source.title)).all()
+        return [SourcePublic.model_validate(row, from_attributes=True) for row in rows]
+
+    def search(self, query: str, *, groups: Iterable[str] = (), k: int = 5, mode: str = "hybrid") -> list[Passage]:
+        return self.retriever.search(query, groups=groups, k=k, mode=mode)
+
+    def sync_vectors(self, progress: Progress | None = None) -> dict[str, int]:
+        """On start: embed what the current model's collection lacks (a model change re-embeds everything)."""
+        result = self.ingestor.reconcile(progress)
+        self.ingestor.vectors.drop_other_models()
+        return result
+
+    def load_samples_once(self, progress: Progress | None = None) -> IngestReport | None:
+        """Load the sample company content on the very first start (never again, even if L&D removes it)."""
+        with session(self.engine) as db:
+            if db.get(KnowledgeState, "samples_loaded") or count_sources(db):
+                return None
+        report = self.ingest([SAMPLES], progress=progress) if SAMPLES.is_dir() else IngestReport()
+        with session(self.engine) as db:
+            db.add(KnowledgeState(key="samples_loaded", value="1"))
+            db.commit()
+        return report

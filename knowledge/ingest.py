@@ -1,0 +1,275 @@
+"""Ingestion: files in, chunks stored, vectors indexed; incremental, atomic per source, and safe on bad input.
+
+A source is replaced atomically: new vectors are written to Chroma first, then one database transaction swaps the
+source's chunk rows, then vectors no longer referenced are deleted. Retrieval only returns chunks the database
+holds, so no query ever sees a source half old and half new, and a crash leaves at worst orphan vectors that the
+next reconcile removes. A refused file changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+from sqlalchemy import delete, func
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from coach.store.db import session
+from coach.store.models import utcnow
+from knowledge.chunking import Chunker, PreparedChunk
+from knowledge.documents import DocumentError, ParsedDocument, TooLarge
+from knowledge.embeddings import Embedder
+from knowledge.loaders import SUPPORTED_SUFFIXES, Limits, load_file
+from knowledge.metadata import SourceMeta, is_sidecar, read_sidecars
+from knowledge.models import Chunk, KnowledgeState, Source
+from knowledge.vector_index import VectorIndex
+
+Progress = Callable[[str], None]  # called once per file, with its name, after it is done
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # added | updated | unchanged | failed
+    reason: str = ""
+    source_id: str = ""
+    chunks: int = 0
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def summary(self) -> dict[str, int]:
+        return {s: self.count(s) for s in ("added", "updated", "unchanged", "failed")}
+
+
+@dataclass
+class DocumentItem:
+    """A parsed document ready to store; `key` identifies the source across runs (a resolved path, a dataset id)."""
+
+    key: str
+    document: ParsedDocument
+    meta: SourceMeta
+    content_hash: str
+    size_bytes: int = 0
+    shown: str = ""
+
+    def __post_init__(self) -> None:
+        self.shown = self.shown or self.key
+
+
+def source_id_for(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files under the given paths (recursively), without hidden files and sidecars, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and not is_sidecar(p)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            found.append(path)
+    return list(dict.fromkeys(p.resolve() if p.exists() else p for p in found))
+
+
+class Ingestor:
+    def __init__(self, *, engine: Engine, vectors: VectorIndex, embedder: Embedder, chunker: Chunker, limits: Limits) -> None:
+        self.engine, self.vectors, self.embedder, self.chunker, self.limits = engine, vectors, embedder, chunker, limits
+
+    # ---- files -------------------------------------------------------------------------------------------------
+    def ingest_paths(self, paths: Iterable[Path], defaults: SourceMeta = SourceMeta(), progress: Progress | None = None) -> IngestReport:
+        report = IngestReport()
+        for path in discover(paths):
+            report.outcomes.append(self.ingest_file(path, defaults))
+            if progress:
+                progress(path.name)
+        return report
+
+    def ingest_file(self, path: Path, defaults: SourceMeta = SourceMeta()) -> FileOutcome:
+        shown = str(path)
+        try:
+            if not path.exists():
+                raise DocumentError("no such file")
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise DocumentError(
+                    f"unsupported file type '{path.suffix or path.name}'; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
+                )
+            meta = read_sidecars(path).over(defaults)
+            data_hash = _file_hash(path, self.limits)
+            unchanged = self._unchanged(str(path), data_hash, meta)
+            if unchanged:
+                return FileOutcome(shown, "unchanged", source_id=unchanged.id, chunks=unchanged.chunk_count)
+            document = load_file(path, self.limits)
+            return self.ingest_document(DocumentItem(
+                key=str(path), document=document, meta=meta, content_hash=data_hash,
+                size_bytes=path.stat().st_size, shown=shown,
+            ))
+        except DocumentError as exc:
+            return FileOutcome(shown, "failed", str(exc))
+        except OSError as exc:
+            return FileOutcome(shown, "failed", f"cannot read the file ({exc.strerror or exc}); check its permissions")
+
+    # ---- documents ---------------------------------------------------------------------------------------------
+    def ingest_document(self, item: "DocumentItem") -> FileOutcome:
+        return self.ingest_documents([item])[0]
+
+    def ingest_documents(self, items: list["DocumentItem"]) -> list[FileOutcome]:
+        """Store parsed documents; each source is swapped whole, in one transaction for the batch."""
+        outcomes: dict[int, FileOutcome] = {}
+        work: list[tuple[int, DocumentItem, Source | None, str, list[PreparedChunk]]] = []
+        with session(self.engine) as db:
+            for n, item in enumerate(items):
+                existing = db.get(Source, source_id_for(item.key))
+                fingerprint = _fingerprint(item.content_hash, item.meta, self.chunker)
+                if existing and existing.content_hash == fingerprint:
+                    outcomes[n] = FileOutcome(item.shown, "unchanged", source_id=existing.id, chunks=existing.chunk_count)
+                    continue
+                title = item.meta.title or item.document.title
+                prepared = self.chunker.chunk(item.key, ParsedDocument(title, item.document.doc_type, item.document.sections))
+                if not prepared:
+                    outcomes[n] = FileOutcome(item.shown, "failed", "no text found to index; is the file empty or a scanned image?")
+                    continue
+                work.append((n, item, existing, fingerprint, prepared))
+            old_ids = set(db.exec(select(Chunk.id).where(Chunk.source_id.in_([source_id_for(w[1].key) for w in work]))).all())
+        if not work:
+            return [outcomes[n] for n in range(len(items))]
+
+        self._index_vectors([(source_id_for(item.key), item.meta.audience_or_everyone, prepared) for _, item, _, _, prepared in work])
+        now = utcnow()
+        with session(self.engine) as db:
+            for n, item, existing, fingerprint, prepared in work:
+                source_id, audience = source_id_for(item.key), item.meta.audience_or_everyone
+                source = db.get(Source, source_id) or Source(id=source_id, key=item.key, title="", doc_type="",
+                                                            content_hash=fingerprint, created_at=now)
+                source.title, source.doc_type = item.meta.title or item.document.title, item.document.doc_type
+                source.content_hash, source.owner, source.audience = fingerprint, item.meta.owner or "", audience
+                source.competencies, source.link = list(item.meta.competencies), item.meta.link or ""
+                source.size_bytes, source.chunk_count, source.updated_at = item.size_bytes, len(prepared), now
+                source.details = {k: v for k, v in item.document.metadata.items() if _jsonable(v)}
+                db.add(source)
+                db.flush()
+                db.exec(delete(Chunk).where(Chunk.source_id == source_id))
+                db.add_all(
+                    Chunk(id=c.id, source_id=source_id, ordinal=c.ordinal, text=c.text, index_text=c.index_text,
+                          locator=c.locator, audience=audience)
+                    for c in prepared
+                )
+                outcomes[n] = FileOutcome(item.shown, "updated" if existing else "added", source_id=source_id, chunks=len(prepared))
+            bump_corpus_version(db)
+            db.commit()
+        self.vectors.delete(old_ids - {c.id for *_, prepared in work for c in prepared})
+        return [outcomes[n] for n in range(len(items))]
+
+    def _unchanged(self, key: str, content_hash: str, meta: SourceMeta) -> Source | None:
+        with session(self.engine) as db:
+            existing = db.get(Source, source_id_for(key))
+        fingerprint = _fingerprint(content_hash, meta, self.chunker)
+        return existing if existing and existing.content_hash == fingerprint else None
+
+    def _index_vectors(self, groups: list[tuple[str, list[str], list[PreparedChunk]]]) -> None:
+        """Upsert the vectors of every chunk, embedding only chunks the index does not hold yet."""
+        chunks = [(source_id, audience, c) for source_id, audience, prepared in groups for c in prepared]
+        ids = [c.id for _, _, c in chunks]
+        known = self.vectors.existing_embeddings(ids)
+        missing = list({c.id: c for _, _, c in chunks if c.id not in known}.values())
+        if missing:
+            known.update(zip((c.id for c in missing), self.embedder.embed_passages([c.index_text for c in missing])))
+        self.vectors.upsert(ids, np.stack([known[i] for i in ids]), [s for s, _, _ in chunks], [a for _, a, _ in chunks])
+
+    # ---- removal and repair ------------------------------------------------------------------------------------
+    def remove(self, keys_or_ids: Iterable[str]) -> list[Source]:
+        removed: list[Source] = []
+        with session(self.engine) as db:
+            for value in keys_or_ids:
+                candidates = [value, str(Path(value).resolve())]
+                source = db.get(Source, value) or db.exec(select(Source).where(Source.key.in_(candidates))).first()
+                if source is None:
+                    continue
+                chunk_ids = db.exec(select(Chunk.id).where(Chunk.source_id == source.id)).all()
+                db.exec(delete(Chunk).where(Chunk.source_id == source.id))
+                db.delete(source)
+                bump_corpus_version(db)
+                db.commit()
+                self.vectors.delete(chunk_ids)
+                removed.append(source)
+        return removed
+
+    def reconcile(self, progress: Progress | None = None) -> dict[str, int]:
+        """Make the vector index match the database: embed what is missing (e.g. after a model change), drop orphans."""
+        with session(self.engine) as db:
+            rows = db.exec(select(Chunk.id, Chunk.source_id, Chunk.index_text, Chunk.audience)).all()
+        indexed = self.vectors.all_ids()
+        wanted = {r[0] for r in rows}
+        missing = [r for r in rows if r[0] not in indexed]
+        for start in range(0, len(missing), 256):
+            batch = missing[start : start + 256]
+            vectors = self.embedder.embed_passages([r[2] for r in batch])
+            self.vectors.upsert([r[0] for r in batch], vectors, [r[1] for r in batch], [r[3] for r in batch])
+            if progress:
+                progress(f"{min(start + 256, len(missing))}/{len(missing)} chunks embedded")
+        orphans = indexed - wanted
+        self.vectors.delete(orphans)
+        return {"embedded": len(missing), "orphans_removed": len(orphans)}
+
+
+def bump_corpus_version(db) -> None:
+    state = db.get(KnowledgeState, "corpus_version") or KnowledgeState(key="corpus_version")
+    state.value = uuid.uuid4().hex
+    db.add(state)
+
+
+def corpus_version(db) -> str:
+    state = db.get(KnowledgeState, "corpus_version")
+    return state.value if state else ""
+
+
+def count_sources(db) -> int:
+    return db.exec(select(func.count()).select_from(Source)).one()
+
+
+def _file_hash(path: Path, limits: Limits) -> str:
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise TooLarge(
+            f"the file is {size / 1048576:.1f} MB, over the {limits.max_file_bytes / 1048576:.0f} MB limit "
+            "(setting COACH_MAX_UPLOAD_MB); split it or raise the limit"
+        )
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fingerprint(content_hash: str, meta: SourceMeta, chunker: Chunker) -> str:
+    """Content, metadata and chunking settings together: a change to any of them re-ingests the source."""
+    described = json.dumps([content_hash, meta.__dict__, chunker.signature], sort_keys=True, default=list)
+    return hashlib.sha256(described.encode()).hexdigest()
+
+
+def _jsonable(value) -> bool:
+    try:
+        json.dumps(value)
+        return True
+    except TypeError:
+        return False

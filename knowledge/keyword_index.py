@@ -1,0 +1,76 @@
+"""The BM25 keyword index beside Chroma, rebuilt in memory from the database's chunks.
+
+Chroma's own sparse index is refused in local mode, so BM25 (bm25s, with the Snowball English stemmer) is derived
+from the database: each replica rebuilds it when the corpus version changes, and there is no second source of truth.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+from knowledge.models import EVERYONE
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset(STOPWORDS_EN)
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return _STEMMER.stemWords(words)
+
+
+class KeywordIndex:
+    def __init__(self) -> None:
+        self.version: str | None = None
+        self._ids: list[str] = []
+        self._retriever: bm25s.BM25 | None = None
+        self._group_masks: dict[str, np.ndarray] = {}
+        self._mask_cache: dict[frozenset[str], np.ndarray] = {}
+
+    def build(self, ids: Sequence[str], texts: Sequence[str], audiences: Sequence[list[str]], version: str) -> None:
+        retriever = None
+        if ids:
+            retriever = bm25s.BM25()  # Lucene variant, k1=1.5, b=0.75
+            retriever.index([tokenize(t) or [""] for t in texts], show_progress=False)
+        masks: dict[str, np.ndarray] = {}
+        for row, groups in enumerate(audiences):
+            for group in groups:
+                masks.setdefault(group.lower(), np.zeros(len(ids), dtype=bool))[row] = True
+        self._ids, self._retriever, self._group_masks = list(ids), retriever, masks
+        self._mask_cache = {}
+        self.version = version
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def query(self, text: str, *, groups: Iterable[str], n: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best chunks this audience may see; only positive scores."""
+        tokens = tokenize(text)
+        if self._retriever is None or not tokens or n <= 0:
+            return []
+        ids = self._retriever.get_tokens_ids(tokens)
+        if not ids:
+            return []
+        scores = self._retriever.get_scores_from_ids(ids) * self._allowed(groups)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top])]
+        return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def _allowed(self, groups: Iterable[str]) -> np.ndarray:
+        key = frozenset(g.lower() for g in [EVERYONE, *groups])
+        mask = self._mask_cache.get(key)
+        if mask is None:
+            mask = np.zeros(len(self._ids), dtype=bool)
+            for group in key:
+                if group in self._group_masks:
+                    mask |= self._group_masks[group]
+            self._mask_cache[key] = mask
+        return mask

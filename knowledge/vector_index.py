@@ -1,0 +1,97 @@
+"""Chroma holds the chunk vectors; the database stays the source of truth for text and audience.
+
+One collection per embedding model (its name carries the model), so a model change builds a new collection from
+the database instead of mixing vectors. Audience is stored as one boolean flag per group (`aud:<group>`) because a
+flag filter works the same in embedded Chroma and on a Chroma server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from knowledge.models import EVERYONE
+
+
+def make_client(*, data_dir: Path, host: str = "", port: int = 8000, ssl: bool = False):
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if host:
+        return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+    path = data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def audience_flag(group: str) -> str:
+    return f"aud:{group.strip().lower()}"
+
+
+def audience_where(groups: Iterable[str]) -> dict:
+    flags = sorted({audience_flag(g) for g in [EVERYONE, *groups]})
+    clauses = [{flag: True} for flag in flags]
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+class VectorIndex:
+    def __init__(self, client, embedder_name: str) -> None:
+        digest = hashlib.sha256(embedder_name.encode()).hexdigest()[:10]
+        self.embedder_name = embedder_name
+        self._client = client
+        self.collection = client.get_or_create_collection(
+            name=f"chunks_{digest}",
+            metadata={"embedder": embedder_name, "hnsw:space": "cosine", "hnsw:search_ef": 100},
+            embedding_function=None,
+        )
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def existing_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        ids = list(dict.fromkeys(ids))
+        for start in range(0, len(ids), 1000):
+            batch = self.collection.get(ids=ids[start : start + 1000], include=["embeddings"])
+            found.update((i, np.asarray(v, dtype=np.float32)) for i, v in zip(batch["ids"], batch["embeddings"]))
+        return found
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, source_ids: Sequence[str], audiences: Sequence[list[str]]) -> None:
+        batch = 1000
+        for start in range(0, len(ids), batch):
+            end = start + batch
+            metadatas = [
+                {"source_id": s, **{audience_flag(g): True for g in aud}}
+                for s, aud in zip(source_ids[start:end], audiences[start:end])
+            ]
+            self.collection.upsert(ids=list(ids[start:end]), embeddings=vectors[start:end], metadatas=metadatas)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), 1000):
+            self.collection.delete(ids=ids[start : start + 1000])
+
+    def all_ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
+
+    def query(self, vector: np.ndarray, *, groups: Iterable[str], n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks this audience may see."""
+        if n <= 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=n, where=audience_where(groups), include=["distances"]
+        )
+        return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
+
+    def drop_other_models(self) -> list[str]:
+        """Delete collections of embedding models no longer in use; returns their names."""
+        dropped = []
+        for collection in self._client.list_collections():
+            name = collection if isinstance(collection, str) else collection.name
+            if name.startswith("chunks_") and name != self.collection.name:
+                self._client.delete_collection(name)
+                dropped.append(name)
+        return dropped

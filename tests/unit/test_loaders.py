@@ -1,0 +1,515 @@
+"""The file loaders against real files built here: each test writes its own fixture under tmp_path."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import struct
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import docx
+import pptx
+import pytest
+from fpdf import FPDF
+from pptx.util import Inches
+
+from knowledge.documents import (
+    CorruptFile,
+    DocumentError,
+    EmptyDocument,
+    EncryptedFile,
+    TooLarge,
+    UnsafeArchive,
+    UnsupportedFormat,
+)
+from knowledge.loaders import SUPPORTED_SUFFIXES, Limits, load_bytes, load_file
+from knowledge.safezip import open_safe_zip
+
+MB = 1024 * 1024
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def zip_bytes(entries: dict[str, bytes | str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def pdf_bytes(
+    pages: list[str], title: str | None = None, labels: bool = False, user_password: str | None = None
+) -> bytes:
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_font("helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        if labels:
+            pdf.set_page_label(label_style="r")
+        pdf.multi_cell(w=0, text=text)
+    if user_password:
+        pdf.set_encryption(owner_password="owner-secret", user_password=user_password)
+    return bytes(pdf.output())
+
+
+# --- entry point -----------------------------------------------------------------------------------------
+
+
+def test_supported_suffixes_are_the_documented_ones():
+    assert SUPPORTED_SUFFIXES == {
+        ".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".pptx", ".vtt", ".srt", ".zip"
+    }
+
+
+def test_unsupported_suffix_lists_what_is_supported(tmp_path):
+    with pytest.raises(UnsupportedFormat, match=r"\.exe files are not supported") as caught:
+        load_file(write(tmp_path, "setup.exe", b"MZ\x90\x00"))
+    assert ".pdf" in str(caught.value) and ".docx" in str(caught.value)
+
+
+def test_oversized_file_is_refused_before_reading_and_names_the_setting(tmp_path):
+    path = write(tmp_path, "big.txt", "x" * 2048)
+    with pytest.raises(TooLarge, match="COACH_MAX_UPLOAD_MB") as caught:
+        load_file(path, Limits(max_file_bytes=1024))
+    assert "2 KB" in str(caught.value) and "1 KB" in str(caught.value)
+    with pytest.raises(TooLarge):
+        load_bytes("big.txt", b"x" * 2048, Limits(max_file_bytes=1024))
+
+
+def test_missing_file_says_it_cannot_be_read(tmp_path):
+    with pytest.raises(DocumentError, match="cannot be read"):
+        load_file(tmp_path / "gone.pdf")
+
+
+def test_empty_markdown_is_an_empty_document(tmp_path):
+    with pytest.raises(EmptyDocument, match="contains no text"):
+        load_file(write(tmp_path, "empty.md", "  \n\n"))
+
+
+def test_binary_bytes_under_a_text_suffix_are_corrupt():
+    with pytest.raises(CorruptFile, match="binary"):
+        load_bytes("notes.txt", b"\x00\x01\x02garbage")
+
+
+# --- Markdown and plain text -----------------------------------------------------------------------------
+
+
+def test_markdown_front_matter_gives_the_title_and_is_stripped(tmp_path):
+    source = (
+        "---\ntitle: Expense policy\naudience: [all]\n---\n"
+        "# Expenses\n\nKeep receipts.\n\n## Mileage\n\n0.30 per km\n"
+    )
+    document = load_file(write(tmp_path, "expenses.md", source))
+    assert document.title == "Expense policy"
+    assert document.doc_type == "markdown"
+    assert document.sections[0].text.startswith("# Expenses")
+    assert "## Mileage" in document.sections[0].text
+    assert "audience" not in document.sections[0].text
+    assert document.metadata["front_matter"]["audience"] == ["all"]
+
+
+def test_markdown_title_falls_back_to_the_first_h1_then_the_file_name(tmp_path):
+    with_heading = "```bash\n# not a title\n```\n\n# Booking training budget\n\nAsk your manager."
+    assert load_file(write(tmp_path, "budget.md", with_heading)).title == "Booking training budget"
+    assert load_file(write(tmp_path, "peer-feedback_tips.markdown", "Just text.")).title == "Peer feedback tips"
+
+
+def test_plain_text_title_is_a_short_first_line(tmp_path):
+    document = load_file(write(tmp_path, "faq.txt", "Travel FAQ\r\nBook trains 2 weeks ahead.\r\n"))
+    assert document.title == "Travel FAQ"
+    assert document.sections[0].text == "Travel FAQ\nBook trains 2 weeks ahead."
+    long_first_line = "word " * 40
+    assert load_file(write(tmp_path, "long_notes.txt", long_first_line)).title == "Long notes"
+
+
+def test_windows_1252_text_is_decoded():
+    document = load_bytes("cafe.txt", "Café menu".encode("cp1252"))
+    assert document.sections[0].text == "Café menu"
+
+
+# --- HTML ------------------------------------------------------------------------------------------------
+
+
+def test_html_keeps_content_as_markdown_and_drops_scripts_and_chrome(tmp_path):
+    page = """<html><head><title>Feedback guide</title><script>document.write('INJECTED')</script>
+    <style>p {color: red}</style></head><body><nav>Home | About</nav><header>Intranet</header>
+    <h1>Giving feedback</h1><p>Be <b>specific</b> &amp; kind.</p><h2>SBI model</h2>
+    <ul><li>Situation</li><li>Behaviour</li></ul><img src="data:image/png;base64,AAAA" alt="SBI diagram">
+    <form><input name="q"></form><footer>Copyright</footer></body></html>"""
+    document = load_file(write(tmp_path, "guide.html", page))
+    text = document.sections[0].text
+    assert document.title == "Feedback guide"
+    assert document.doc_type == "html"
+    assert "# Giving feedback" in text.splitlines()
+    assert "## SBI model" in text.splitlines()
+    assert "- Situation" in text and "**specific** & kind" in text and "SBI diagram" in text
+    for gone in ("INJECTED", "color", "Home | About", "Intranet", "Copyright", "base64", "Feedback guide"):
+        assert gone not in text
+
+
+def test_html_title_falls_back_to_the_first_h1():
+    document = load_bytes("page.htm", b"<body><h1>Onboarding</h1><p>Welcome.</p></body>")
+    assert document.title == "Onboarding"
+
+
+# --- PDF -------------------------------------------------------------------------------------------------
+
+
+def test_pdf_has_one_section_per_page_with_page_labels(tmp_path):
+    data = pdf_bytes(["Preface text\nsecond line", "Chapter text"], title="Manager handbook", labels=True)
+    document = load_file(write(tmp_path, "handbook.pdf", data))
+    assert document.title == "Manager handbook"
+    assert document.doc_type == "pdf"
+    assert [s.locator for s in document.sections] == [{"page": 1, "page_label": "i"}, {"page": 2, "page_label": "ii"}]
+    assert document.sections[0].text == "Preface text\nsecond line"  # PDFium's \r\n normalised
+    assert document.sections[1].text == "Chapter text"
+
+
+def test_pdf_without_labels_or_title_uses_page_numbers_and_the_file_name(tmp_path):
+    document = load_file(write(tmp_path, "travel_policy.pdf", pdf_bytes(["One", "", "Three"])))
+    assert document.title == "Travel policy"
+    assert [s.locator for s in document.sections] == [{"page": 1}, {"page": 3}]  # the blank page has no text
+
+
+def test_pdf_with_a_user_password_is_encrypted(tmp_path):
+    with pytest.raises(EncryptedFile, match="password-protected"):
+        load_file(write(tmp_path, "secret.pdf", pdf_bytes(["Secret"], user_password="pw")))
+
+
+def test_truncated_pdf_is_corrupt(tmp_path):
+    data = pdf_bytes(["Some text"])
+    with pytest.raises(CorruptFile, match="damaged or incomplete"):
+        load_file(write(tmp_path, "cut.pdf", data[: len(data) // 2]))
+
+
+def test_a_pdf_that_is_not_a_pdf_is_corrupt():
+    with pytest.raises(CorruptFile, match="not a PDF"):
+        load_bytes("report.pdf", b"<html>an error page</html>")
+
+
+def test_pdf_without_any_text_says_ocr_is_not_supported():
+    with pytest.raises(EmptyDocument, match="OCR is not supported"):
+        load_bytes("scan.pdf", pdf_bytes(["", ""]))
+
+
+def test_pdfs_load_concurrently():
+    data = pdf_bytes([f"Page {n}" for n in range(1, 6)])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        documents = list(pool.map(lambda _: load_bytes("p.pdf", data), range(16)))
+    assert all([s.text for s in d.sections] == [f"Page {n}" for n in range(1, 6)] for d in documents)
+
+
+# --- DOCX ------------------------------------------------------------------------------------------------
+
+
+def docx_bytes() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("Expense guide", style="Title")
+    document.add_heading("Travel", level=1)
+    document.add_paragraph("Book trains early.")
+    document.add_paragraph("Keep receipts", style="List Bullet")
+    table = document.add_table(rows=2, cols=3)
+    for cell, value in zip(table.rows[0].cells, ["Item", "Limit", "Approver"]):
+        cell.text = value
+    for cell, value in zip(table.rows[1].cells, ["Hotel", "150", "Manager"]):
+        cell.text = value
+    document.add_heading("Mileage", level=2)
+    document.add_paragraph("0.30 per km.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_docx_keeps_headings_lists_and_tables_in_order(tmp_path):
+    document = load_file(write(tmp_path, "guide.docx", docx_bytes()))
+    assert document.title == "Expense guide"
+    assert document.doc_type == "docx"
+    assert document.sections[0].text.split("\n\n") == [
+        "# Travel",
+        "Book trains early.",
+        "- Keep receipts",
+        "Item | Limit | Approver\nHotel | 150 | Manager",
+        "## Mileage",
+        "0.30 per km.",
+    ]
+
+
+def test_random_bytes_named_docx_are_corrupt(tmp_path):
+    with pytest.raises(CorruptFile, match="not a DOCX"):
+        load_file(write(tmp_path, "fake.docx", os.urandom(4096).replace(b"PK", b"pk")))
+
+
+def test_an_ole_file_named_docx_is_reported_as_password_protected():
+    with pytest.raises(EncryptedFile, match="password"):
+        load_bytes("locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+
+
+def test_a_docx_zip_bomb_is_refused_before_python_docx_opens_it():
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as original:
+        entries = {name: original.read(name) for name in original.namelist()}
+    entries["word/media/bomb.bin"] = b"\x00" * (20 * MB)
+    with pytest.raises(UnsafeArchive, match=r"word/media/bomb\.bin.*inflates"):
+        load_bytes("bomb.docx", zip_bytes(entries))
+
+
+# --- PPTX ------------------------------------------------------------------------------------------------
+
+
+def pptx_bytes(core_title: str = "") -> bytes:
+    deck = pptx.Presentation()
+    deck.core_properties.title = core_title
+    first = deck.slides.add_slide(deck.slide_layouts[1])
+    first.shapes.title.text = "Why feedback matters"
+    first.placeholders[1].text_frame.text = "Trust grows\nPeople improve"
+    first.notes_slide.notes_text_frame.text = "Tell the story about the launch."
+    second = deck.slides.add_slide(deck.slide_layouts[5])
+    second.shapes.title.text = "Budget per level"
+    table = second.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(4), Inches(1)).table
+    for (row, col), value in {(0, 0): "Level", (0, 1): "Budget", (1, 0): "Junior", (1, 1): "1000"}.items():
+        table.cell(row, col).text = value
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def test_pptx_has_one_section_per_slide_with_notes(tmp_path):
+    document = load_file(write(tmp_path, "feedback.pptx", pptx_bytes()))
+    assert document.title == "Why feedback matters"  # no core title: the first slide's
+    assert document.doc_type == "pptx"
+    assert [s.locator for s in document.sections] == [{"slide": 1}, {"slide": 2}]
+    first, second = (s.text for s in document.sections)
+    assert first.startswith("# Why feedback matters\n")
+    assert "Trust grows\nPeople improve" in first
+    assert first.endswith("Speaker notes: Tell the story about the launch.")
+    assert second.startswith("# Budget per level\n")
+    assert "Level | Budget\nJunior | 1000" in second
+    assert "Speaker notes" not in second
+
+
+def test_pptx_core_title_wins():
+    assert load_bytes("deck.pptx", pptx_bytes(core_title="Feedback training")).title == "Feedback training"
+
+
+# --- transcripts -----------------------------------------------------------------------------------------
+
+VTT = """WEBVTT - Recording
+
+NOTE
+Title: Team onboarding call
+
+00:00:01.250 --> 00:00:04.500
+<v Alice Smith>Welcome &amp; hello <b>team</b>
+
+00:00:04.600 --> 00:00:30.000
+<v Alice Smith>Today we cover expenses.
+
+00:00:30.100 --> 00:01:02.345
+<v.loud Bob>Thanks!
+Where are receipts kept?
+
+00:01:05.001 --> 00:01:09.999
+<v Alice Smith>In the finance portal.
+"""
+
+
+def test_vtt_keeps_speakers_and_millisecond_times(tmp_path):
+    document = load_file(write(tmp_path, "call.vtt", VTT))
+    assert document.title == "Team onboarding call"
+    assert document.doc_type == "transcript"
+    assert [s.locator for s in document.sections] == [
+        {"start_ms": 1250, "end_ms": 62345},
+        {"start_ms": 65001, "end_ms": 69999},
+    ]
+    assert document.sections[0].text == (
+        "Alice Smith: Welcome & hello team Today we cover expenses.\nBob: Thanks! Where are receipts kept?"
+    )
+    assert document.sections[1].text == "Alice Smith: In the finance portal."
+
+
+def test_long_transcripts_are_grouped_by_characters_too():
+    cues = "".join(
+        f"00:00:{n:02d}.000 --> 00:00:{n:02d}.900\n{'word ' * 60}\n\n" for n in range(10)
+    )
+    document = load_bytes("talk.vtt", ("WEBVTT\n\n" + cues).encode())
+    assert document.title == "Talk"
+    assert len(document.sections) > 1
+    assert all(len(s.text) <= 1200 + 300 for s in document.sections)
+    assert document.sections[0].locator["start_ms"] == 0
+
+
+def test_srt_times_keep_milliseconds(tmp_path):
+    srt = "1\n00:00:01,500 --> 00:00:03,250\nHello there\n\n2\n00:00:03,300 --> 00:00:05,007\nSecond line\n"
+    document = load_file(write(tmp_path, "welcome_video.srt", srt))
+    assert document.title == "Welcome video"
+    assert document.sections[0].locator == {"start_ms": 1500, "end_ms": 5007}
+    assert document.sections[0].text == "Hello there Second line"
+
+
+def test_malformed_vtt_is_corrupt():
+    with pytest.raises(CorruptFile, match="WebVTT"):
+        load_bytes("broken.vtt", b"not a transcript at all")
+
+
+# --- SCORM -----------------------------------------------------------------------------------------------
+
+MANIFEST_12 = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="com.example.feedback" version="1" xml:base="course/"
+    xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="ORG1">
+    <organization identifier="ORG1">
+      <title>Giving Feedback</title>
+      <item identifier="M1"><title>Module 1: Basics</title>
+        <item identifier="L1" identifierref="R1"><title>Why feedback matters</title></item>
+        <item identifier="L2" identifierref="R2"><title>The SBI model</title></item>
+      </item>
+      <item identifier="M2" identifierref="R3"><title>Module 2: Practice</title></item>
+    </organization>
+  </organizations>
+  <resources xml:base="lessons/">
+    <resource identifier="R1" type="webcontent" adlcp:scormtype="sco" xml:base="one/" href="index.html?lang=en#start">
+      <file href="index.html"/><file href="extra.html"/><file href="app.js"/>
+    </resource>
+    <resource identifier="R2" type="webcontent" adlcp:scormtype="asset" href="two/page.htm"/>
+    <resource identifier="R3" type="webcontent" adlcp:scormtype="sco" href="three/missing.html"/>
+  </resources>
+</manifest>"""
+
+
+def scorm_12() -> bytes:
+    return zip_bytes({
+        "imsmanifest.xml": MANIFEST_12,
+        "course/lessons/one/index.html": "<html><head><title>L1</title><script>alert('run me')</script></head>"
+        "<body><h1>Trust</h1><p>Feedback builds trust.</p></body></html>",
+        "course/lessons/one/extra.html": "<p>Extra reading on trust.</p>",
+        "course/lessons/one/app.js": "console.log('never read')",
+        "course/lessons/two/page.htm": "<p>Situation, Behaviour, Impact.</p>",
+    })
+
+
+def test_scorm_12_reads_lessons_in_outline_order(tmp_path):
+    document = load_file(write(tmp_path, "feedback.zip", scorm_12()))
+    assert document.title == "Giving Feedback"
+    assert document.doc_type == "scorm"
+    assert document.metadata["scorm_version"] == "1.2"
+    assert document.metadata["outline"] == [
+        {"title": "Module 1: Basics", "depth": 0},
+        {"title": "Why feedback matters", "depth": 1},
+        {"title": "The SBI model", "depth": 1},
+        {"title": "Module 2: Practice", "depth": 0},
+    ]
+    assert [s.locator for s in document.sections] == [{"lesson": "Why feedback matters"}, {"lesson": "The SBI model"}]
+    first, second = (s.text for s in document.sections)
+    assert first.splitlines()[0] == "# Module 1: Basics › Why feedback matters"
+    assert "## Trust" in first and "Feedback builds trust." in first and "Extra reading on trust." in first
+    assert "alert" not in first and "console.log" not in first
+    assert second.splitlines()[0] == "# Module 1: Basics › The SBI model"
+    assert "Situation, Behaviour, Impact." in second
+    assert any("missing.html" in warning for warning in document.metadata["warnings"])
+
+
+def test_scorm_2004_uses_the_default_organization():
+    manifest = """<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+        xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" identifier="m">
+      <organizations default="main">
+        <organization identifier="draft"><title>Old draft</title>
+          <item identifier="i0" identifierref="r1"><title>Draft lesson</title></item></organization>
+        <organization identifier="main"><title>Coaching conversations</title>
+          <item identifier="i1" identifierref="r1"><title>Asking good questions</title></item></organization>
+      </organizations>
+      <resources>
+        <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="content/q.html?x=1">
+          <file href="content/q.html"/></resource>
+      </resources>
+    </manifest>"""
+    document = load_bytes("coaching.zip", zip_bytes({
+        "imsmanifest.xml": manifest,
+        "content/q.html": "<h1>Open questions</h1><p>Start with what or how.</p>",
+    }))
+    assert document.title == "Coaching conversations"
+    assert document.metadata["scorm_version"] == "2004"
+    assert document.metadata["outline"] == [{"title": "Asking good questions", "depth": 0}]
+    assert document.sections[0].text.startswith("# Asking good questions\n\n## Open questions")
+    assert "warnings" not in document.metadata
+
+
+def test_zip_without_manifest_is_not_a_scorm_package():
+    with pytest.raises(UnsupportedFormat, match="SCORM package with imsmanifest.xml"):
+        load_bytes("docs.zip", zip_bytes({"readme.txt": "hello"}))
+
+
+def test_manifest_with_entities_is_refused():
+    manifest = '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa">]><manifest>&a;</manifest>'
+    with pytest.raises(UnsafeArchive, match="entities"):
+        load_bytes("evil.zip", zip_bytes({"imsmanifest.xml": manifest}))
+
+
+def test_scorm_whose_pages_have_no_text_is_empty():
+    manifest = MANIFEST_12.replace('xml:base="course/"', "")
+    with pytest.raises(EmptyDocument, match="JavaScript"):
+        load_bytes("js.zip", zip_bytes({"imsmanifest.xml": manifest, "lessons/one/index.html": "<script>x()</script>"}))
+
+
+# --- zip safety ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["../evil.html", "/etc/evil.html", "C:/evil.html", "..\\evil.html", "a/../../evil.html"]
+)
+def test_traversal_names_are_refused_and_named(name):
+    with pytest.raises(UnsafeArchive, match="points outside the package") as caught:
+        load_bytes("course.zip", zip_bytes({"imsmanifest.xml": MANIFEST_12, name: "<p>x</p>"}))
+    assert name in str(caught.value).replace("\\\\", "\\")
+
+
+def test_symlink_entries_are_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("imsmanifest.xml", MANIFEST_12)
+        link = zipfile.ZipInfo("course/lessons/one/index.html")
+        link.create_system = 3
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    with pytest.raises(UnsafeArchive, match=r"'course/lessons/one/index\.html' is a symbolic link"):
+        load_bytes("course.zip", buffer.getvalue())
+
+
+def test_a_zip_bomb_over_the_total_size_is_refused_before_decompressing():
+    bomb = zip_bytes({"imsmanifest.xml": MANIFEST_12, "course/big.bin": b"\x00" * (50 * MB)})
+    limits = Limits(max_archive_bytes=10 * MB, max_compression_ratio=10_000)
+    with pytest.raises(UnsafeArchive, match=r"more than 10 MB.*course/big\.bin"):
+        load_bytes("bomb.zip", bomb, limits)
+
+
+def test_too_many_entries_are_refused():
+    entries = {f"f{n}.txt": "x" for n in range(30)}
+    with pytest.raises(UnsafeArchive, match="31 entries, more than the 20 allowed"):
+        load_bytes("many.zip", zip_bytes({"imsmanifest.xml": MANIFEST_12, **entries}), Limits(max_archive_entries=20))
+
+
+def test_small_repetitive_files_are_not_mistaken_for_bombs():
+    with open_safe_zip(zip_bytes({"spaces.txt": " " * 500_000}), Limits()) as archive:
+        assert archive.read("spaces.txt") == b" " * 500_000
+
+
+def test_a_header_that_understates_the_size_never_yields_more_than_declared():
+    data = bytearray(zip_bytes({"page.html": "<p>" + "a" * 10_000 + "</p>"}))
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, 100)  # uncompressed size in the central directory
+    with open_safe_zip(bytes(data), Limits()) as archive, pytest.raises(CorruptFile, match="page.html"):
+        archive.read("page.html")
+
+
+def test_a_bad_zip_is_corrupt():
+    with pytest.raises(CorruptFile, match="not a valid zip"):
+        load_bytes("course.zip", b"PK\x03\x04 truncated")
