@@ -52,12 +52,11 @@ def _prepare(container) -> None:
         synced = container.knowledge.sync_vectors()
     if synced["embedded"]:
         console.print(f"Embedded {synced['embedded']} chunks for the current embedding model.")
-    if container.settings.load_samples:
+    if container.settings.load_samples and container.knowledge.samples_pending():
         with _progress() as progress:
             task = progress.add_task("Loading the sample content", total=None)
-            report = container.knowledge.load_samples_once(lambda name: progress.advance(task))
-        if report:
-            _print_summary(report)
+            report = container.knowledge.load_samples(lambda name: progress.advance(task))
+        _print_summary(report)
 
 
 @app.command()

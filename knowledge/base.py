@@ -41,11 +41,12 @@ class KnowledgeBase:
         self.ingestor.vectors.drop_other_models()
         return result
 
-    def load_samples_once(self, progress: Progress | None = None) -> IngestReport | None:
-        """Load the sample company content on the very first start (never again, even if L&D removes it)."""
+    def samples_pending(self) -> bool:
+        """True on the very first start only: never again once loaded, even if L&D removes them."""
         with session(self.engine) as db:
-            if db.get(KnowledgeState, "samples_loaded") or count_sources(db):
-                return None
+            return not (db.get(KnowledgeState, "samples_loaded") or count_sources(db))
+
+    def load_samples(self, progress: Progress | None = None) -> IngestReport:
         report = self.ingest([SAMPLES], progress=progress) if SAMPLES.is_dir() else IngestReport()
         with session(self.engine) as db:
             db.add(KnowledgeState(key="samples_loaded", value="1"))
