@@ -7,13 +7,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from coach.conversation import standalone_query
+from coach.conversation import Turn, retrieval_context
 
 
 @dataclass
 class Query:
     id: str
-    text: str  # the standalone query the product would search with
+    text: str  # the question asked now
+    context: list[str]  # earlier turns, as the product searches with them
     gold: set[str]
     answerable: bool
 
@@ -35,15 +36,16 @@ def read_queries(folder: Path) -> list[Query]:
             q = json.loads(line)
             answerable = q.get("answerable", q.get("answerability", "ANSWERABLE") in ("ANSWERABLE", "PARTIAL"))
             gold = qrels.get(q["_id"], set())
-            queries.append(Query(q["_id"], _query_text(q), gold, bool(answerable) and bool(gold)))
+            question, context = _question_and_context(q)
+            queries.append(Query(q["_id"], question, context, gold, bool(answerable) and bool(gold)))
     return queries
 
 
-def _query_text(q: dict) -> str:
+def _question_and_context(q: dict) -> tuple[str, list[str]]:
     if "conversation" not in q:
-        return q["text"]
-    turns = [t["text"] for t in q["conversation"] if t["speaker"] == "user"]
-    last = q.get("last_turn") or (turns[-1] if turns else "")
-    if not turns or turns[-1].strip() != last.strip():
-        turns.append(last)
-    return standalone_query(turns)
+        return q["text"], []
+    turns = [Turn("learner" if t["speaker"] == "user" else "coach", t["text"]) for t in q["conversation"]]
+    last = q.get("last_turn") or next((t.text for t in reversed(turns) if t.speaker == "learner"), "")
+    if turns and turns[-1].speaker == "learner" and turns[-1].text.strip() == last.strip():
+        turns = turns[:-1]
+    return last, retrieval_context(turns)

@@ -61,7 +61,7 @@ def evaluate(kb, queries, mode: str) -> tuple[dict, list[float]]:
     mrr, latencies = [], []
     for q in queries:
         started = time.perf_counter()
-        passages = kb.search(q.text, k=30, mode=mode)
+        passages = kb.search(q.text, context=q.context, k=30, mode=mode)
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = list(dict.fromkeys(p.source_key for p in passages))[:10]
         for k in KS:
@@ -82,7 +82,7 @@ def baselines(kb, queries) -> dict:
     embed_ms, chroma_ms = [], []
     for q in queries:
         started = time.perf_counter()
-        vector = embedder.embed_query(q.text)
+        vector = embedder.embed_query(" ".join([q.text, *q.context]))
         embed_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         collection.query(query_embeddings=[vector], n_results=kb.retriever.candidates, include=["distances"])
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> dict:
             cached.save()
             chunks = kb.ingestor.vectors.count()
             result["chunks"] = chunks
-        kb.retriever.refresh_keyword_index()
+        kb.retriever.refresh()
         latencies: list[float] = []
         for mode in ("hybrid", "dense", "keyword"):
             log(f"evaluating {mode} on {len(scored)} queries")

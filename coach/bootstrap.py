@@ -40,14 +40,14 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
     client = chroma_client or make_client(
         data_dir=settings.data_dir, host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl
     )
-    vectors = VectorIndex(client, embedder.name)
+    vectors, headings = VectorIndex(client, embedder.name, "chunks"), VectorIndex(client, embedder.name, "headings")
     ingestor = Ingestor(
-        engine=engine, vectors=vectors, embedder=embedder,
+        engine=engine, vectors=vectors, headings=headings, embedder=embedder,
         chunker=Chunker(settings.chunk_size, settings.chunk_overlap),
         limits=Limits(max_file_bytes=settings.max_upload_bytes),
     )
     retriever = HybridRetriever(
-        engine=engine, vectors=vectors, keyword=KeywordIndex(), embedder=embedder,
+        engine=engine, vectors=vectors, headings=headings, keyword=KeywordIndex(), embedder=embedder,
         candidates=settings.retrieval_candidates, dense_weight=settings.retrieval_dense_weight,
     )
     return Container(settings=settings, engine=engine, knowledge=KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever))

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
 
     # retrieval
     retrieval_candidates: int = Field(default=40, alias="COACH_RETRIEVAL_CANDIDATES")
-    retrieval_dense_weight: float = Field(default=0.7, alias="COACH_RETRIEVAL_DENSE_WEIGHT")
+    retrieval_dense_weight: float = Field(default=0.8, alias="COACH_RETRIEVAL_DENSE_WEIGHT")
 
     @property
     def resolved_database_url(self) -> str:

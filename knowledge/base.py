@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -32,13 +32,15 @@ class KnowledgeBase:
             rows = db.exec(select(Source).order_by(Source.title)).all()
         return [SourcePublic.model_validate(row, from_attributes=True) for row in rows]
 
-    def search(self, query: str, *, groups: Iterable[str] = (), k: int = 5, mode: str = "hybrid") -> list[Passage]:
-        return self.retriever.search(query, groups=groups, k=k, mode=mode)
+    def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
+               mode: str = "hybrid") -> list[Passage]:
+        return self.retriever.search(query, context=context, groups=groups, k=k, mode=mode)
 
     def sync_vectors(self, progress: Progress | None = None) -> dict[str, int]:
         """On start: embed what the current model's collection lacks (a model change re-embeds everything)."""
         result = self.ingestor.reconcile(progress)
         self.ingestor.vectors.drop_other_models()
+        self.ingestor.headings.drop_other_models()
         return result
 
     def samples_pending(self) -> bool:

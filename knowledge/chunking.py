@@ -24,11 +24,12 @@ class PreparedChunk:
     text: str
     index_text: str  # what embeddings and BM25 see: title, where it is, then the text
     locator: dict
+    heading: str  # the title and heading path alone: embedded as its own field
 
 
 class Chunker:
     def __init__(self, chunk_size: int = 900, chunk_overlap: int = 120) -> None:
-        self.signature = f"v1:{chunk_size}:{chunk_overlap}"  # part of each source's fingerprint
+        self.signature = f"v2:{chunk_size}:{chunk_overlap}"  # part of each source's fingerprint
         self._headings = MarkdownHeaderTextSplitter(HEADERS, strip_headers=True)
         self._sizes = RecursiveCharacterTextSplitter(
             chunk_size=chunk_size,
@@ -46,7 +47,7 @@ class Chunker:
                 locator = dict(section.locator)
                 if headings:
                     # a slide or lesson title repeated as its heading adds nothing to the locator
-                    headings = [h for h in headings if h not in (locator.get("lesson"), document.title)] or []
+                    headings = [h for h in headings if h not in (locator.get("lesson"), document.title)]
                     if headings:
                         locator["heading"] = headings
                 for piece in self._sizes.split_text(part.page_content):
@@ -58,10 +59,13 @@ class Chunker:
                     chunk_id = base if seen[base] == 1 else _digest(base, str(seen[base]))
                     where = describe_locator(locator)
                     header = document.title + (f" — {where}" if where else "")
-                    chunks.append(
-                        PreparedChunk(chunk_id, len(chunks), text, f"{header}\n{text}", locator)
-                    )
+                    heading = " › ".join(filter(None, [document.title, locator.get("lesson"), *locator.get("heading", [])]))
+                    chunks.append(PreparedChunk(chunk_id, len(chunks), text, f"{header}\n{text}", locator, heading))
         return chunks
+
+
+def heading_id(source_id: str, heading: str) -> str:
+    return _digest(source_id, heading)
 
 
 def _digest(*parts: str) -> str:

@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from coach.store.db import session
 from coach.store.models import utcnow
-from knowledge.chunking import Chunker, PreparedChunk
+from knowledge.chunking import Chunker, PreparedChunk, heading_id
 from knowledge.documents import DocumentError, ParsedDocument, TooLarge
 from knowledge.embeddings import Embedder
 from knowledge.loaders import SUPPORTED_SUFFIXES, Limits, load_file
@@ -93,8 +93,10 @@ def discover(paths: Iterable[Path]) -> list[Path]:
 
 
 class Ingestor:
-    def __init__(self, *, engine: Engine, vectors: VectorIndex, embedder: Embedder, chunker: Chunker, limits: Limits) -> None:
-        self.engine, self.vectors, self.embedder, self.chunker, self.limits = engine, vectors, embedder, chunker, limits
+    def __init__(self, *, engine: Engine, vectors: VectorIndex, headings: VectorIndex, embedder: Embedder,
+                 chunker: Chunker, limits: Limits) -> None:
+        self.engine, self.vectors, self.headings, self.embedder = engine, vectors, headings, embedder
+        self.chunker, self.limits = chunker, limits
 
     # ---- files -------------------------------------------------------------------------------------------------
     def ingest_paths(self, paths: Iterable[Path], defaults: SourceMeta = SourceMeta(), progress: Progress | None = None) -> IngestReport:
@@ -150,11 +152,15 @@ class Ingestor:
                     outcomes[n] = FileOutcome(item.shown, "failed", "no text found to index; is the file empty or a scanned image?")
                     continue
                 work.append((n, item, existing, fingerprint, prepared))
-            old_ids = set(db.exec(select(Chunk.id).where(Chunk.source_id.in_([source_id_for(w[1].key) for w in work]))).all())
+            old = _vector_entries(db, [source_id_for(w[1].key) for w in work])
         if not work:
             return [outcomes[n] for n in range(len(items))]
 
-        self._index_vectors([(source_id_for(item.key), item.meta.audience_or_everyone, prepared) for _, item, _, _, prepared in work])
+        new = _Entries()
+        for _, item, _, _, prepared in work:
+            new.add(source_id_for(item.key), item.meta.audience_or_everyone, prepared)
+        self._upsert(self.vectors, new.chunks)
+        self._upsert(self.headings, new.headings)
         now = utcnow()
         with session(self.engine) as db:
             for n, item, existing, fingerprint, prepared in work:
@@ -171,13 +177,14 @@ class Ingestor:
                 db.exec(delete(Chunk).where(Chunk.source_id == source_id))
                 db.add_all(
                     Chunk(id=c.id, source_id=source_id, ordinal=c.ordinal, text=c.text, index_text=c.index_text,
-                          locator=c.locator, audience=audience)
+                          locator=c.locator, heading=c.heading, audience=audience)
                     for c in prepared
                 )
                 outcomes[n] = FileOutcome(item.shown, "updated" if existing else "added", source_id=source_id, chunks=len(prepared))
             bump_corpus_version(db)
             db.commit()
-        self.vectors.delete(old_ids - {c.id for *_, prepared in work for c in prepared})
+        self.vectors.delete(old.chunks.keys() - new.chunks.keys())
+        self.headings.delete(old.headings.keys() - new.headings.keys())
         return [outcomes[n] for n in range(len(items))]
 
     def _unchanged(self, key: str, content_hash: str, meta: SourceMeta) -> Source | None:
@@ -186,15 +193,19 @@ class Ingestor:
         fingerprint = _fingerprint(content_hash, meta, self.chunker)
         return existing if existing and existing.content_hash == fingerprint else None
 
-    def _index_vectors(self, groups: list[tuple[str, list[str], list[PreparedChunk]]]) -> None:
-        """Upsert the vectors of every chunk, embedding only chunks the index does not hold yet."""
-        chunks = [(source_id, audience, c) for source_id, audience, prepared in groups for c in prepared]
-        ids = [c.id for _, _, c in chunks]
-        known = self.vectors.existing_embeddings(ids)
-        missing = list({c.id: c for _, _, c in chunks if c.id not in known}.values())
-        if missing:
-            known.update(zip((c.id for c in missing), self.embedder.embed_passages([c.index_text for c in missing])))
-        self.vectors.upsert(ids, np.stack([known[i] for i in ids]), [s for s, _, _ in chunks], [a for _, a, _ in chunks])
+    def _upsert(self, index: VectorIndex, entries: dict[str, "_Entry"], progress: Progress | None = None) -> None:
+        """Write every entry's vector, embedding only texts the index does not hold yet (unchanged chunks keep theirs)."""
+        ids = list(entries)
+        for start in range(0, len(ids), 256):
+            batch = ids[start : start + 256]
+            vectors = index.existing_embeddings(batch)
+            missing = [i for i in batch if i not in vectors]
+            if missing:
+                vectors.update(zip(missing, self.embedder.embed_passages([entries[i].text for i in missing])))
+            index.upsert(batch, np.stack([vectors[i] for i in batch]), [entries[i].source_id for i in batch],
+                         [entries[i].audience for i in batch])
+            if progress:
+                progress(f"{index.kind}: {min(start + 256, len(ids))}/{len(ids)}")
 
     # ---- removal and repair ------------------------------------------------------------------------------------
     def remove(self, keys_or_ids: Iterable[str]) -> list[Source]:
@@ -205,31 +216,62 @@ class Ingestor:
                 source = db.get(Source, value) or db.exec(select(Source).where(Source.key.in_(candidates))).first()
                 if source is None:
                     continue
-                chunk_ids = db.exec(select(Chunk.id).where(Chunk.source_id == source.id)).all()
+                old = _vector_entries(db, [source.id])
                 db.exec(delete(Chunk).where(Chunk.source_id == source.id))
                 db.delete(source)
                 bump_corpus_version(db)
                 db.commit()
-                self.vectors.delete(chunk_ids)
+                self.vectors.delete(old.chunks)
+                self.headings.delete(old.headings)
                 removed.append(source)
         return removed
 
     def reconcile(self, progress: Progress | None = None) -> dict[str, int]:
-        """Make the vector index match the database: embed what is missing (e.g. after a model change), drop orphans."""
+        """Make the vector indexes match the database: embed what is missing (e.g. after a model change), drop orphans."""
         with session(self.engine) as db:
-            rows = db.exec(select(Chunk.id, Chunk.source_id, Chunk.index_text, Chunk.audience)).all()
-        indexed = self.vectors.all_ids()
-        wanted = {r[0] for r in rows}
-        missing = [r for r in rows if r[0] not in indexed]
-        for start in range(0, len(missing), 256):
-            batch = missing[start : start + 256]
-            vectors = self.embedder.embed_passages([r[2] for r in batch])
-            self.vectors.upsert([r[0] for r in batch], vectors, [r[1] for r in batch], [r[3] for r in batch])
-            if progress:
-                progress(f"{min(start + 256, len(missing))}/{len(missing)} chunks embedded")
-        orphans = indexed - wanted
-        self.vectors.delete(orphans)
-        return {"embedded": len(missing), "orphans_removed": len(orphans)}
+            wanted = _vector_entries(db)
+        embedded = orphans_removed = 0
+        for index, entries in ((self.vectors, wanted.chunks), (self.headings, wanted.headings)):
+            indexed = index.all_ids()
+            missing = {i: e for i, e in entries.items() if i not in indexed}
+            self._upsert(index, missing, progress)
+            index.delete(indexed - entries.keys())
+            if index is self.vectors:
+                embedded, orphans_removed = len(missing), len(indexed - entries.keys())
+        return {"embedded": embedded, "orphans_removed": orphans_removed}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    text: str
+    source_id: str
+    audience: list[str]
+
+
+@dataclass
+class _Entries:
+    """What the vector indexes should hold for some sources: one entry per chunk, one per distinct heading."""
+
+    chunks: dict[str, _Entry] = field(default_factory=dict)
+    headings: dict[str, _Entry] = field(default_factory=dict)
+
+    def add(self, source_id: str, audience: list[str], chunks) -> None:
+        for c in chunks:
+            self.chunks[c.id] = _Entry(c.index_text, source_id, audience)
+            if c.heading:
+                self.headings[heading_id(source_id, c.heading)] = _Entry(c.heading, source_id, audience)
+
+
+def _vector_entries(db, source_ids: list[str] | None = None) -> _Entries:
+    query = select(Chunk.id, Chunk.source_id, Chunk.index_text, Chunk.heading, Chunk.audience)
+    if source_ids is not None:
+        query = query.where(Chunk.source_id.in_(source_ids))
+    entries = _Entries()
+    for chunk_id, source_id, index_text, heading, audience in db.exec(query).all():
+        entries.chunks[chunk_id] = _Entry(index_text, source_id, audience)
+        if heading:
+            entries.headings[heading_id(source_id, heading)] = _Entry(heading, source_id, audience)
+    return entries
 
 
 def bump_corpus_version(db) -> None:

@@ -45,6 +45,8 @@ class Chunk(SQLModel, table=True):
     # title + heading path + text: what the embedding and the keyword index see
     index_text: str = Field(sa_column=Column(Text, nullable=False))
     locator: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # title and heading path, embedded once per source as its own field (see knowledge/retrieval.py)
+    heading: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     audience: list[str] = Field(default_factory=lambda: [EVERYONE], sa_column=Column(JSON, nullable=False))
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Sequence
+
+import numpy as np
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach.store.db import session
+from knowledge.chunking import heading_id
 from knowledge.documents import describe_locator
 from knowledge.embeddings import Embedder
 from knowledge.fusion import convex, rrf
@@ -46,33 +49,60 @@ class Passage:
 
 
 class HybridRetriever:
-    def __init__(self, *, engine: Engine, vectors: VectorIndex, keyword: KeywordIndex, embedder: Embedder,
-                 candidates: int = 40, dense_weight: float = 0.7, fusion: str = "convex") -> None:
-        self.engine, self.vectors, self.keyword, self.embedder = engine, vectors, keyword, embedder
+    """Dense scores take the better of the chunk's own vector and its title + heading path's vector (a field of its
+    own: a question phrased like an FAQ title or a section heading finds that section), then fuse with BM25.
+
+    A question asked in a conversation comes with `context`, the earlier turns worth searching with: they join the
+    keyword query, and the dense query vector leans towards the newest question (last turn counts 1.5x).
+    """
+
+    def __init__(self, *, engine: Engine, vectors: VectorIndex, headings: VectorIndex, keyword: KeywordIndex,
+                 embedder: Embedder, candidates: int = 40, dense_weight: float = 0.8, fusion: str = "convex") -> None:
+        self.engine, self.vectors, self.headings, self.keyword, self.embedder = engine, vectors, headings, keyword, embedder
         self.candidates, self.dense_weight, self.fusion = candidates, dense_weight, fusion
+        self._heading_of: dict[str, str] = {}
         self._rebuild_lock = threading.Lock()
 
-    def search(self, query: str, *, groups: Iterable[str] = (), k: int = 5, mode: str = "hybrid") -> list[Passage]:
+    def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
+               mode: str = "hybrid") -> list[Passage]:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         query = query.strip()
         if not query or k <= 0:
             return []
+        context = [c.strip() for c in context if c and c.strip()]
+        text = " ".join([query, *context])
         groups = sorted({g.lower() for g in groups} | {EVERYONE})
+        self.refresh()
         dense = keyword = []
         if mode in ("hybrid", "dense"):
-            dense = self.vectors.query(self.embedder.embed_query(query), groups=groups, n=self.candidates)
+            dense = self._dense(self._query_vector(query, text), groups)
         if mode in ("hybrid", "keyword"):
-            self.refresh_keyword_index()
-            keyword = self.keyword.query(query, groups=groups, n=self.candidates)
+            keyword = self.keyword.query(text, groups=groups, n=self.candidates)
         if mode == "hybrid":
             fused = convex(dense, keyword, self.dense_weight) if self.fusion == "convex" else rrf(dense, keyword)
         else:
             fused = convex(dense, keyword, 1.0 if mode == "dense" else 0.0)
         return self._passages(fused, dict(dense), dict(keyword), set(groups), k)
 
-    def refresh_keyword_index(self) -> None:
-        """Rebuild BM25 from the database when the corpus changed (here or on another replica)."""
+    def _query_vector(self, query: str, text: str) -> np.ndarray:
+        vector = self.embedder.embed_query(text)
+        if text != query:
+            vector = vector + 0.5 * self.embedder.embed_query(query)
+            vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return vector
+
+    def _dense(self, vector: np.ndarray, groups: list[str]) -> list[tuple[str, float]]:
+        dense = self.vectors.query(vector, groups=groups, n=self.candidates)
+        if not dense:
+            return []
+        heading_scores = dict(self.headings.query(vector, groups=groups, n=self.candidates))
+        rescored = [(cid, max(score, heading_scores.get(self._heading_of.get(cid, ""), -1.0))) for cid, score in dense]
+        return sorted(rescored, key=lambda item: -item[1])
+
+    def refresh(self) -> None:
+        """Rebuild BM25 and the chunk -> heading map from the database when the corpus changed (here or on another
+        replica); a cheap version check otherwise."""
         with session(self.engine) as db:
             version = corpus_version(db)
         if version == self.keyword.version:
@@ -81,7 +111,9 @@ class HybridRetriever:
             if version == self.keyword.version:
                 return
             with session(self.engine) as db:
-                rows = db.exec(select(Chunk.id, Chunk.index_text, Chunk.audience).order_by(Chunk.id)).all()
+                rows = db.exec(select(Chunk.id, Chunk.index_text, Chunk.audience, Chunk.source_id, Chunk.heading)
+                               .order_by(Chunk.id)).all()
+            self._heading_of = {r[0]: heading_id(r[3], r[4]) for r in rows if r[4]}
             self.keyword.build([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], version)
 
     def _passages(self, fused: list[tuple[str, float]], dense: dict, keyword: dict, groups: set[str], k: int) -> list[Passage]:

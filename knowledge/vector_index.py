@@ -38,12 +38,14 @@ def audience_where(groups: Iterable[str]) -> dict:
 
 
 class VectorIndex:
-    def __init__(self, client, embedder_name: str) -> None:
+    """One collection: `chunks` (a vector per chunk) or `headings` (a vector per source title + heading path)."""
+
+    def __init__(self, client, embedder_name: str, kind: str = "chunks") -> None:
         digest = hashlib.sha256(embedder_name.encode()).hexdigest()[:10]
-        self.embedder_name = embedder_name
+        self.embedder_name, self.kind = embedder_name, kind
         self._client = client
         self.collection = client.get_or_create_collection(
-            name=f"chunks_{digest}",
+            name=f"{kind}_{digest}",
             metadata={"embedder": embedder_name, "hnsw:space": "cosine", "hnsw:search_ef": 100},
             embedding_function=None,
         )
@@ -91,7 +93,7 @@ class VectorIndex:
         dropped = []
         for collection in self._client.list_collections():
             name = collection if isinstance(collection, str) else collection.name
-            if name.startswith("chunks_") and name != self.collection.name:
+            if name.startswith(f"{self.kind}_") and name != self.collection.name:
                 self._client.delete_collection(name)
                 dropped.append(name)
         return dropped

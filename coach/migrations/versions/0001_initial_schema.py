@@ -57,6 +57,7 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('index_text', sa.Text(), nullable=False),
     sa.Column('locator', sa.JSON(), nullable=False),
+    sa.Column('heading', sa.Text(), server_default='', nullable=False),
     sa.Column('audience', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['source_id'], ['source.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
