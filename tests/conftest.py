@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import uuid
 from pathlib import Path
 
@@ -48,6 +49,34 @@ class HashingEmbedder:
         for word in re.findall(r"\w+", text.lower()):
             vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1
         return vector / max(float(np.linalg.norm(vector)), 1e-9)
+
+
+BUDGET = """---
+title: Training budget
+---
+# Training budget
+Every employee has a training budget of 1,200 euros per calendar year.
+
+## Booking
+Book courses in the L&D portal; your manager approves requests above 500 euros.
+"""
+PHISHING = "How to report phishing\n\nForward suspicious e-mails to security@example.com within one hour."
+SALARY = "# Salary review\nThe merit budget is 3.5 percent of base salary. Conversations run in March."
+
+
+def write_content(root: Path) -> Path:
+    (root / "hr").mkdir(parents=True)
+    (root / "hr" / "budget.md").write_text(BUDGET)
+    (root / "security.txt").write_text(PHISHING)
+    (root / "hr" / "salary.md").write_text(SALARY)
+    (root / "hr" / "salary.md.meta.yaml").write_text("audience: [managers]\nowner: reward@example.com\n")
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def make_settings(tmp_path: Path, **values) -> Settings:

@@ -14,29 +14,7 @@ from coach.bootstrap import bootstrap
 from coach.store.db import session
 from knowledge.metadata import SourceMeta
 from knowledge.models import Chunk, Source
-from tests.conftest import HashingEmbedder, make_settings
-
-BUDGET = """---
-title: Training budget
----
-# Training budget
-Every employee has a training budget of 1,200 euros per calendar year.
-
-## Booking
-Book courses in the L&D portal; your manager approves requests above 500 euros.
-"""
-PHISHING = "How to report phishing\n\nForward suspicious e-mails to security@example.com within one hour."
-SALARY = "# Salary review\nThe merit budget is 3.5 percent of base salary. Conversations run in March."
-
-
-def write_content(root: Path) -> Path:
-    (root / "hr").mkdir(parents=True)
-    (root / "hr" / "budget.md").write_text(BUDGET)
-    (root / "security.txt").write_text(PHISHING)
-    (root / "hr" / "salary.md").write_text(SALARY)
-    (root / "hr" / "salary.md.meta.yaml").write_text("audience: [managers]\nowner: reward@example.com\n")
-    return root
-
+from tests.conftest import BUDGET, HashingEmbedder, make_settings, write_content
 
 def state(kb) -> dict:
     """Everything a learner could be shown, and every vector: to prove a failure changed nothing."""
