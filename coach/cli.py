@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,7 +18,7 @@ app = typer.Typer(help="The learning coach: answers from your company's learning
 learners_app = typer.Typer(help="Learners' audience groups (who may see restricted content).", no_args_is_help=True)
 app.add_typer(learners_app, name="learners")
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def _container():
@@ -28,6 +29,19 @@ def _container():
     except CoachError as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _writing(container):
+    """Hold the data folder while writing to an embedded index (see coach/locks.py)."""
+    from coach.locks import exclusive_data_dir
+
+    try:
+        with exclusive_data_dir(container.settings.data_dir, needed=not container.settings.chroma_host):
+            yield
+    except CoachError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(3) from exc
 
 
 @app.command()
@@ -41,9 +55,10 @@ def serve(
     from connectors.server import create_app
 
     container = _container()
-    _prepare(container)
     settings = container.settings
-    uvicorn.run(create_app(container), host=host or settings.host, port=port or settings.port, log_level="info")
+    with _writing(container):
+        _prepare(container)
+        uvicorn.run(create_app(container), host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 def _prepare(container) -> None:
@@ -80,7 +95,7 @@ def ingest(
         raise typer.Exit(2) from exc
     container = _container()
     files = discover(paths)
-    with _progress(disable=json_output) as progress:
+    with _writing(container), _progress(disable=json_output) as progress:
         task = progress.add_task("Ingesting", total=len(files))
         report = container.knowledge.ingest(files, defaults, lambda name: progress.update(task, advance=1, description=name[:40]))
     if json_output:
@@ -94,7 +109,9 @@ def ingest(
 @app.command()
 def remove(keys: Annotated[list[str], typer.Argument(help="Source ids, keys or file paths (see `coach sources`).")]) -> None:
     """Delete sources from the knowledge base."""
-    removed = _container().knowledge.remove(keys)
+    container = _container()
+    with _writing(container):
+        removed = container.knowledge.remove(keys)
     for source in removed:
         console.print(f"Removed {source.title} ({source.key})")
     if len(removed) < len(keys):
@@ -148,7 +165,7 @@ def search(
 def reindex() -> None:
     """Re-embed what the vector index lacks and drop vectors the database no longer holds."""
     container = _container()
-    with console.status("Re-indexing…") as status:
+    with _writing(container), console.status("Re-indexing…") as status:
         result = container.knowledge.sync_vectors(lambda msg: status.update(f"Re-indexing: {msg}"))
     console.print(f"Embedded {result['embedded']} chunks, removed {result['orphans_removed']} orphan vectors.")
 

@@ -50,6 +50,11 @@ def test_serve_loads_samples_once_and_answers(tmp_path):
         page = httpx.get(base, params={"q": "merit budget salary review"}).text
         assert "3.5%" not in page and "Learning coach" in page  # the web page is everyone's: nothing restricted
         assert httpx.get(f"{base}/api/search", params={"q": ""}).status_code == 422
+        # while it serves from the embedded index, a second writer is refused with what to do
+        env = {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data")}
+        busy = subprocess.run([sys.executable, "-m", "coach", "ingest", str(REPO / "examples")], env=env,
+                              cwd=tmp_path, capture_output=True, text=True)
+        assert busy.returncode == 3 and "Stop it and run this again" in " ".join(busy.stderr.split())
     finally:
         output = stop(process)
     assert "added 9" in output
