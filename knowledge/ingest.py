@@ -23,9 +23,9 @@ from sqlmodel import select
 from coach.store.db import session
 from coach.store.models import utcnow
 from knowledge.chunking import Chunker, PreparedChunk, heading_id
-from knowledge.documents import DocumentError, ParsedDocument, TooLarge
+from knowledge.documents import DocumentError, ParsedDocument
 from knowledge.embeddings import Embedder
-from knowledge.loaders import SUPPORTED_SUFFIXES, Limits, load_file
+from knowledge.loaders import Limits, load_bytes, read_file
 from knowledge.metadata import SourceMeta, is_sidecar, read_sidecars
 from knowledge.models import Chunk, KnowledgeState, Source
 from knowledge.vector_index import VectorIndex
@@ -108,28 +108,18 @@ class Ingestor:
         return report
 
     def ingest_file(self, path: Path, defaults: SourceMeta = SourceMeta()) -> FileOutcome:
-        shown = str(path)
         try:
-            if not path.exists():
-                raise DocumentError("no such file")
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise DocumentError(
-                    f"unsupported file type '{path.suffix or path.name}'; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
-                )
             meta = read_sidecars(path).over(defaults)
-            data_hash = _file_hash(path, self.limits)
-            unchanged = self._unchanged(str(path), data_hash, meta)
+            data = read_file(path, self.limits)
+            content_hash = hashlib.sha256(data).hexdigest()
+            unchanged = self._unchanged(str(path), content_hash, meta)
             if unchanged:
-                return FileOutcome(shown, "unchanged", source_id=unchanged.id, chunks=unchanged.chunk_count)
-            document = load_file(path, self.limits)
-            return self.ingest_document(DocumentItem(
-                key=str(path), document=document, meta=meta, content_hash=data_hash,
-                size_bytes=path.stat().st_size, shown=shown,
-            ))
+                return FileOutcome(str(path), "unchanged", source_id=unchanged.id, chunks=unchanged.chunk_count)
+            document = load_bytes(path.name, data, self.limits)
+            return self.ingest_document(DocumentItem(key=str(path), document=document, meta=meta,
+                                                     content_hash=content_hash, size_bytes=len(data)))
         except DocumentError as exc:
-            return FileOutcome(shown, "failed", str(exc))
-        except OSError as exc:
-            return FileOutcome(shown, "failed", f"cannot read the file ({exc.strerror or exc}); check its permissions")
+            return FileOutcome(str(path), "failed", str(exc))
 
     # ---- documents ---------------------------------------------------------------------------------------------
     def ingest_document(self, item: "DocumentItem") -> FileOutcome:
@@ -287,20 +277,6 @@ def corpus_version(db) -> str:
 
 def count_sources(db) -> int:
     return db.exec(select(func.count()).select_from(Source)).one()
-
-
-def _file_hash(path: Path, limits: Limits) -> str:
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
-        raise TooLarge(
-            f"the file is {size / 1048576:.1f} MB, over the {limits.max_file_bytes / 1048576:.0f} MB limit "
-            "(setting COACH_MAX_UPLOAD_MB); split it or raise the limit"
-        )
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fingerprint(content_hash: str, meta: SourceMeta, chunker: Chunker) -> str:

@@ -13,7 +13,7 @@ from knowledge.loaders import docx, html, markdown, pdf, pptx, scorm, text, tran
 from knowledge.loaders.base import file_parts
 from knowledge.loaders.limits import Limits, human_size
 
-__all__ = ["Limits", "SUPPORTED_SUFFIXES", "load_bytes", "load_file"]
+__all__ = ["Limits", "SUPPORTED_SUFFIXES", "load_bytes", "load_file", "read_file"]
 
 Loader = Callable[[bytes, str, Limits], ParsedDocument]
 
@@ -34,7 +34,12 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_LOADERS)
 
 
 def load_file(path: Path, limits: Limits = Limits()) -> ParsedDocument:
-    """Load a file from disk; its size is checked before a byte is read."""
+    """Load a file from disk; its format and size are checked before a byte is read."""
+    return load_bytes(path.name, read_file(path, limits), limits)
+
+
+def read_file(path: Path, limits: Limits = Limits()) -> bytes:
+    """The bytes of a supported file within the size limit (for hashing before parsing)."""
     _loader_for(path.name)  # refuse an unsupported format before touching the file
     try:
         size = path.stat().st_size
@@ -44,7 +49,8 @@ def load_file(path: Path, limits: Limits = Limits()) -> ParsedDocument:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise DocumentError(f"{path.name} cannot be read ({reason}): check the path and permissions") from exc
-    return load_bytes(path.name, data, limits)
+    _check_size(path.name, len(data), limits)
+    return data
 
 
 def load_bytes(name: str, data: bytes, limits: Limits = Limits()) -> ParsedDocument:

@@ -99,7 +99,7 @@ def test_bad_files_are_reported_and_change_nothing(container, tmp_path):
     reasons = {Path(o.path).name: o.reason for o in report.outcomes}
     assert report.summary()["failed"] == 7 and report.summary()["added"] == 0
     assert "PDF" in reasons["broken.pdf"]
-    assert "unsupported" in reasons["tool.exe"].lower()
+    assert "not supported" in reasons["tool.exe"]
     assert "limit" in reasons["huge.txt"] and "COACH_MAX_UPLOAD_MB" in reasons["huge.txt"]
     assert reasons["empty.md"]
     assert reasons["fake.docx"]
