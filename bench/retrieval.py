@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
         container = bootstrap(settings)
         kb = container.knowledge
         ingest_s = ingest(kb, corpus_items(corpus), "ingest")
-        chunks = kb.ingestor.vectors.count()
+        chunks = corpus_chunks = kb.ingestor.vectors.count()
         result = {"dataset": args.dataset.name, "chunks": chunks, "passages": len(corpus), "queries": len(scored)}
         if args.scale > chunks:
             cached = CachingEmbedder(kb.ingestor.embedder, args.cache)
@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> dict:
         result["query_ms"] = percentiles(latencies)
         result["ingest_s"] = round(ingest_s, 2)
         result["ingest_passages_per_s"] = round(len(corpus) / ingest_s, 1)
+        result["ingest_chunks_per_s"] = round(corpus_chunks / ingest_s, 1)
         result["baseline"] = baselines(kb, scored)
         base = result["baseline"]
         result["ratio"] = {

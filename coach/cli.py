@@ -147,7 +147,13 @@ def search(
     from coach.learners import groups_of
 
     container = _container()
-    groups = [g.lower() for g in group] + (groups_of(container.engine, as_learner) if as_learner else [])
+    groups = [g.lower() for g in group]
+    if as_learner:
+        learner_groups = groups_of(container.engine, as_learner)
+        if learner_groups is None:
+            errors.print(f"[yellow]{as_learner} is not a known learner: searching as `everyone` "
+                         f"(`coach learners set {as_learner} --group ...` adds one).[/yellow]")
+        groups += learner_groups or []
     passages = container.knowledge.search(query, groups=groups, k=k, mode=mode)
     if json_output:
         print(json.dumps([{**p.__dict__, "updated_at": p.updated_at.isoformat()} for p in passages], indent=2))

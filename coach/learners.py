@@ -8,11 +8,11 @@ from coach.store.db import session
 from coach.store.models import Learner
 
 
-def groups_of(engine: Engine, learner_id: str) -> list[str]:
-    """The learner's audience groups; an unknown learner is in `everyone` only."""
+def groups_of(engine: Engine, learner_id: str) -> list[str] | None:
+    """The learner's audience groups (`everyone` is implied); None for an unknown learner."""
     with session(engine) as db:
         learner = db.get(Learner, learner_id)
-    return list(learner.groups) if learner else []
+    return list(learner.groups) if learner else None
 
 
 def set_groups(engine: Engine, learner_id: str, groups: list[str], display_name: str = "") -> Learner:

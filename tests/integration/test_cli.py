@@ -45,6 +45,8 @@ def test_ingest_sources_search_remove(tmp_path):
 
     question = "what is the merit budget for the salary review?"
     assert all("3.5%" not in h["text"] for h in json.loads(coach("search", question, "-k", "10", "--json").output))
+    stranger = coach("search", question, "--as", "U999", "--json")
+    assert "not a known learner" in stranger.stderr and "3.5%" not in stranger.stdout
     assert coach("learners", "set", "U042", "--group", "managers").exit_code == 0
     as_manager = json.loads(coach("search", question, "--as", "U042", "--json").output)
     assert "3.5%" in as_manager[0]["text"] and as_manager[0]["audience"] == ["managers"]
