@@ -1,8 +1,14 @@
-"""Padding for the scale mode: synthetic passages made of the corpus's own sentences, embedded once and cached."""
+"""Padding for the scale mode: synthetic passages, embedded once and cached.
+
+Padding is made of sentences from the other evaluation sets beside the dataset (off-topic content, as a real base
+holds many documents that do not answer a given question). Made of the dataset's own sentences, it would hold
+near-copies of the answers and measure nothing but confusion.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 from pathlib import Path
@@ -17,9 +23,20 @@ from knowledge.metadata import SourceMeta
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
-def padding_documents(corpus: list[dict], count: int, chunk_size: int, seed: int = 7) -> list[DocumentItem]:
-    """`count` one-chunk passages of random corpus sentences; the same every run, so their vectors cache."""
-    sentences = [s.strip() for p in corpus for s in _SENTENCE.split(p["text"]) if 30 <= len(s.strip()) <= 300]
+def padding_corpora(dataset: Path) -> list[Path]:
+    """The corpora of the sibling evaluation sets; the dataset's own only when it has no siblings."""
+    siblings = sorted(p for p in dataset.resolve().parent.glob("*/corpus.jsonl") if p.parent != dataset.resolve())
+    return siblings or [dataset / "corpus.jsonl"]
+
+
+def padding_documents(corpora: list[Path], count: int, chunk_size: int, seed: int = 7) -> list[DocumentItem]:
+    """`count` one-chunk passages of random sentences; the same every run, so their vectors cache."""
+    sentences = []
+    for path in corpora:
+        with path.open(encoding="utf-8") as handle:
+            for line in filter(str.strip, handle):
+                text = json.loads(line)["text"]
+                sentences.extend(s.strip() for s in _SENTENCE.split(text) if 30 <= len(s.strip()) <= 300)
     rng = random.Random(seed)
     items = []
     for n in range(count):

@@ -3,10 +3,11 @@
     python -m bench.retrieval --dataset ../shared/eval/covid_faq [--scale 50000]
 
 Prints progress on stderr and one JSON object as its last line on stdout: recall@1/5/10 and MRR@10 for hybrid,
-dense-only and keyword-only retrieval on the same index, query latency, ingest time and peak memory, and the bare
+dense-only and keyword-only retrieval on the same index (and hybrid with reciprocal rank fusion, for comparison), query latency, ingest time and peak memory, and the bare
 baselines measured in the same run (the embedding model alone, a bare Chroma query) with their ratios.
-`--scale N` pads the base with synthetic passages up to N chunks (their embeddings are cached on disk, since the
-local model embeds only about 40 chunks/s on two cores) to measure latency at size.
+`--scale N` pads the base with synthetic passages up to N chunks, made of the sibling evaluation sets' sentences
+(their embeddings are cached on disk, since the local model embeds only about 40 chunks/s on two cores), to measure
+latency at size.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.datasets import read_corpus, read_queries
-from bench.padding import CachingEmbedder, padding_documents
+from bench.padding import CachingEmbedder, padding_corpora, padding_documents
 from coach.bootstrap import bootstrap
 from coach.settings import Settings
 from knowledge.documents import ParsedDocument, Section
@@ -110,7 +111,9 @@ def main(argv: list[str] | None = None) -> dict:
         if args.scale > chunks:
             cached = CachingEmbedder(kb.ingestor.embedder, args.cache)
             kb.ingestor.embedder = cached
-            padding = padding_documents(corpus, args.scale - chunks, settings.chunk_size)
+            corpora = padding_corpora(args.dataset)
+            result["padding_from"] = [p.parent.name for p in corpora]
+            padding = padding_documents(corpora, args.scale - chunks, settings.chunk_size)
             result["padding_ingest_s"] = round(ingest(kb, padding, "padding"), 1)
             cached.save()
             chunks = kb.ingestor.vectors.count()
@@ -122,6 +125,9 @@ def main(argv: list[str] | None = None) -> dict:
             result[mode], mode_latencies = evaluate(kb, scored, mode)
             if mode == "hybrid":
                 latencies = mode_latencies
+        kb.retriever.fusion = "rrf"
+        result["hybrid_rrf"], _ = evaluate(kb, scored, "hybrid")
+        kb.retriever.fusion = settings.retrieval_fusion
         result["query_ms"] = percentiles(latencies)
         result["ingest_s"] = round(ingest_s, 2)
         result["ingest_passages_per_s"] = round(len(corpus) / ingest_s, 1)

@@ -49,5 +49,6 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
     retriever = HybridRetriever(
         engine=engine, vectors=vectors, headings=headings, keyword=KeywordIndex(), embedder=embedder,
         candidates=settings.retrieval_candidates, dense_weight=settings.retrieval_dense_weight,
+        fusion=settings.retrieval_fusion,
     )
     return Container(settings=settings, engine=engine, knowledge=KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     # retrieval
     retrieval_candidates: int = Field(default=40, alias="COACH_RETRIEVAL_CANDIDATES")
     retrieval_dense_weight: float = Field(default=0.8, alias="COACH_RETRIEVAL_DENSE_WEIGHT")
+    retrieval_fusion: Literal["convex", "rrf"] = Field(default="convex", alias="COACH_RETRIEVAL_FUSION")
 
     @property
     def resolved_database_url(self) -> str:

@@ -18,6 +18,9 @@ from chromadb.config import Settings as ChromaSettings
 from knowledge.models import EVERYONE
 
 
+OVERFETCH = 2  # unfiltered candidates fetched per candidate wanted (see VectorIndex.query)
+
+
 def make_client(*, data_dir: Path, host: str = "", port: int = 8000, ssl: bool = False):
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if host:
@@ -80,9 +83,21 @@ class VectorIndex:
         return set(self.collection.get(include=[])["ids"])
 
     def query(self, vector: np.ndarray, *, groups: Iterable[str], n: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the nearest chunks this audience may see."""
+        """(chunk id, cosine similarity) of the nearest entries this audience may see.
+
+        A filtered query in local Chroma costs ~130 ms on 50,000 chunks when most of them match, against ~3 ms for
+        an unfiltered one; so the index over-fetches unfiltered and filters the flags itself, and asks Chroma to
+        filter only when restricted entries crowd out the candidates this learner may see.
+        """
         if n <= 0:
             return []
+        allowed = {audience_flag(g) for g in [EVERYONE, *groups]}
+        fetch = n * OVERFETCH
+        result = self.collection.query(query_embeddings=[vector], n_results=fetch, include=["distances", "metadatas"])
+        ids, distances, metadatas = result["ids"][0], result["distances"][0], result["metadatas"][0]
+        hits = [(i, 1.0 - d) for i, d, m in zip(ids, distances, metadatas) if any(m.get(f) for f in allowed)]
+        if len(hits) >= n or len(ids) < fetch:
+            return hits[:n]
         result = self.collection.query(
             query_embeddings=[vector], n_results=n, where=audience_where(groups), include=["distances"]
         )
