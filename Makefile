@@ -18,4 +18,7 @@ test: $(BIN)/coach
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/coach
-	for set in clapnq covid_faq mtrag_ibmcloud; do $(BIN)/python -m bench.retrieval --dataset ../shared/eval/$$set; done
+	for set in clapnq covid_faq mtrag_ibmcloud; do \
+	  $(BIN)/python -m bench.retrieval --dataset ../shared/eval/$$set && \
+	  $(BIN)/python -m bench.answers --dataset ../shared/eval/$$set || exit 1; \
+	done

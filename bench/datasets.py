@@ -16,28 +16,31 @@ class Query:
     text: str  # the question asked now
     context: list[str]  # earlier turns, as the product searches with them
     gold: set[str]
-    answerable: bool
+    answerable: bool  # answerable with gold passages: scored for retrieval
+    label: bool | None = None  # does the content answer it? None when the set says "underspecified"
 
 
-def read_corpus(folder: Path) -> list[dict]:
-    with (folder / "corpus.jsonl").open(encoding="utf-8") as handle:
+def read_corpus(folder: Path, name: str = "corpus.jsonl") -> list[dict]:
+    with (folder / name).open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def read_queries(folder: Path) -> list[Query]:
+def read_queries(folder: Path, name: str = "queries.jsonl") -> list[Query]:
     qrels: dict[str, set[str]] = {}
     with (folder / "qrels.tsv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             if int(row["score"]) > 0:
                 qrels.setdefault(row["query-id"], set()).add(row["corpus-id"])
     queries = []
-    with (folder / "queries.jsonl").open(encoding="utf-8") as handle:
+    with (folder / name).open(encoding="utf-8") as handle:
         for line in filter(str.strip, handle):
             q = json.loads(line)
-            answerable = q.get("answerable", q.get("answerability", "ANSWERABLE") in ("ANSWERABLE", "PARTIAL"))
-            gold = qrels.get(q["_id"], set())
+            answerability = q.get("answerability", "ANSWERABLE")
+            label = None if answerability == "UNDERSPECIFIED" else bool(
+                q.get("answerable", answerability in ("ANSWERABLE", "PARTIAL")))
+            gold = (qrels.get(q["_id"], set()) | set(q.get("gold_passages") or [])) if label else set()
             question, context = _question_and_context(q)
-            queries.append(Query(q["_id"], question, context, gold, bool(answerable) and bool(gold)))
+            queries.append(Query(q["_id"], question, context, gold, bool(label) and bool(gold), label))
     return queries
 
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from coach.abstention import AbstentionModel
+from coach.answering import Answerer
+from coach.learners import groups_of
 from coach.settings import Settings
 from coach.store.db import make_engine, migrate
 from knowledge.base import KnowledgeBase
@@ -23,6 +26,7 @@ class Container:
     settings: Settings
     engine: Engine
     knowledge: KnowledgeBase
+    answerer: Answerer
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -51,4 +55,7 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
         candidates=settings.retrieval_candidates, dense_weight=settings.retrieval_dense_weight,
         fusion=settings.retrieval_fusion,
     )
-    return Container(settings=settings, engine=engine, knowledge=KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever))
+    knowledge = KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever)
+    answerer = Answerer(retriever=knowledge, embed=embedder.embed_passages, abstention=AbstentionModel.load(),
+                        groups_of=lambda learner_id: groups_of(engine, learner_id) or [])
+    return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer)

@@ -14,7 +14,8 @@ from rich.table import Table
 
 from coach.errors import CoachError
 
-app = typer.Typer(help="The learning coach: answers from your company's learning content.", no_args_is_help=True)
+app = typer.Typer(help="The learning coach: answers from your company's learning content.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
 learners_app = typer.Typer(help="Learners' audience groups (who may see restricted content).", no_args_is_help=True)
 app.add_typer(learners_app, name="learners")
 console = Console()
@@ -165,6 +166,27 @@ def search(
             f" · bm25 {p.keyword:.2f}" if p.keyword is not None else "")
         console.print(f"[bold][{n}] {p.title}[/bold]" + (f" — {p.where}" if p.where else "") + f"  [dim]{scores}[/dim]")
         console.print("    " + p.text[:300].replace("\n", " ") + ("…" if len(p.text) > 300 else ""))
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question, as a learner would ask it.")],
+    as_learner: Annotated[str, typer.Option("--as", help="Ask as this learner (their audience groups).")] = "cli",
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ask the coach a question and get a cited answer (or an honest "not covered")."""
+    from coach.messages import IncomingMessage
+
+    reply = _container().answerer.ask(IncomingMessage(learner_id=as_learner, text=question, channel="cli", platform="cli"))
+    if json_output:
+        citations = [{"n": c.n, "source_id": c.source_id, "title": c.title, "locator": c.where, "link": c.link,
+                      "updated_at": c.updated_at.isoformat()} for c in reply.citations]
+        print(json.dumps({"answer": reply.text, "citations": citations, "abstained": reply.abstained,
+                          "mode": reply.mode}, indent=2))
+        return
+    console.print(reply.text, markup=False, highlight=False)
+    for c in reply.citations:
+        console.print(f"[{c.n}] {c.title}" + (f" — {c.where}" if c.where else ""), markup=False, highlight=False)
 
 
 @app.command()

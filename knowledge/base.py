@@ -12,7 +12,8 @@ from coach.store.db import session
 from knowledge.ingest import Ingestor, IngestReport, Progress, count_sources
 from knowledge.metadata import SourceMeta
 from knowledge.models import KnowledgeState, Source, SourcePublic
-from knowledge.retrieval import HybridRetriever, Passage
+from coach.ports import Passage
+from knowledge.retrieval import HybridRetriever
 
 SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "content"
 

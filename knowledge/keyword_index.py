@@ -6,24 +6,13 @@ from the database: each replica rebuilds it when the corpus version changes, and
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Sequence
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
+from coach.text import tokenize
 from knowledge.models import EVERYONE
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-_STOP = frozenset(STOPWORDS_EN)
-_STEMMER = Stemmer.Stemmer("english")
-
-
-def tokenize(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-    return _STEMMER.stemWords(words)
 
 
 class KeywordIndex:

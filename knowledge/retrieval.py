@@ -8,15 +8,13 @@ they are not in, and never a chunk the database no longer holds.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Iterable, Sequence
 
 import numpy as np
-
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach.ports import Passage
 from coach.store.db import session
 from knowledge.chunking import heading_id
 from knowledge.documents import describe_locator
@@ -28,24 +26,6 @@ from knowledge.models import EVERYONE, Chunk, Source
 from knowledge.vector_index import VectorIndex
 
 MODES = ("hybrid", "dense", "keyword")
-
-
-@dataclass(frozen=True)
-class Passage:
-    chunk_id: str
-    source_id: str
-    source_key: str
-    title: str
-    doc_type: str
-    text: str
-    locator: dict
-    where: str  # "p. 3", "slide 4", "Expenses › Mileage", "1:23"
-    link: str
-    updated_at: datetime
-    audience: tuple[str, ...]
-    score: float  # fused score in [0, 1]
-    dense: float | None  # cosine similarity, when the dense retriever found it
-    keyword: float | None  # BM25 score, when the keyword retriever found it
 
 
 class HybridRetriever:

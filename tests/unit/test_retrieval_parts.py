@@ -3,7 +3,8 @@ import pytest
 from coach.conversation import Turn, retrieval_context
 from knowledge.documents import DocumentError
 from knowledge.fusion import convex, rrf
-from knowledge.keyword_index import KeywordIndex, tokenize
+from coach.text import tokenize
+from knowledge.keyword_index import KeywordIndex
 from knowledge.metadata import SourceMeta, normalize_groups, read_sidecars
 
 

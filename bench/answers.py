@@ -1,0 +1,139 @@
+"""Answer benchmark: abstention and citations of the product's answering path on an evaluation folder.
+
+    python -m bench.answers --dataset ../shared/eval/clapnq [--calibrate]
+
+Uses `corpus_holdout.jsonl` / `queries_holdout.jsonl` when the folder has them (covid_faq: FAQs removed, so their
+questions should be declined). Prints progress on stderr and one JSON object as its last line: abstention accuracy,
+precision and recall (abstaining is the positive class) next to the majority-class rate, citation accuracy (share of
+answered answerable questions citing a gold passage), end-to-end latency of the extractive path and, as its bare
+baseline in the same run, the embedding model alone. `--calibrate` fits the abstention model on this set with 5-fold
+cross-validation, reports the cross-validated figures, and writes the model fitted on all of it to
+coach/abstention.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bench.datasets import read_corpus, read_queries
+from bench.retrieval import corpus_items, ingest, log, percentiles
+from coach.abstention import MODEL_FILE, AbstentionModel, fit
+from coach.answering import Answerer
+from coach.bootstrap import bootstrap
+from coach.conversation import Turn
+from coach.messages import IncomingMessage
+from coach.settings import Settings
+
+
+def message(q) -> IncomingMessage:
+    # the bench's queries carry their context already composed; the answerer composes it again from history
+    history = tuple(Turn("learner", c) for c in reversed(q.context))
+    return IncomingMessage(learner_id="bench", text=q.text, history=history, channel="cli", platform="cli")
+
+
+def quoted(reply) -> int:
+    """How many of the reply's sources its text cites ([1]..[n]); the rest are related reading."""
+    return max((c.n for c in reply.citations if f"[{c.n}]" in reply.text), default=0)
+
+
+def scores(labels: list[bool], answered: list[bool]) -> dict:
+    abstain = [not a for a in answered]
+    should = [not l for l in labels]
+    tp = sum(a and s for a, s in zip(abstain, should))
+    accuracy = sum(a == l for a, l in zip(answered, labels)) / len(labels)
+    return {
+        "accuracy": round(accuracy, 4),
+        "precision": round(tp / sum(abstain), 4) if sum(abstain) else 0.0,
+        "recall": round(tp / sum(should), 4) if sum(should) else 0.0,
+        "majority": round(max(sum(labels), len(labels) - sum(labels)) / len(labels), 4),
+    }
+
+
+def best_threshold(probabilities: list[float], labels: list[bool]) -> float:
+    candidates = sorted(set(round(p, 4) for p in probabilities)) or [0.5]
+    return max(candidates, key=lambda t: (sum((p >= t) == l for p, l in zip(probabilities, labels)), -abs(t - 0.5)))
+
+
+def cross_validate(rows: list[dict], labels: list[bool], folds: int = 5, seed: int = 13) -> tuple[dict, list[bool]]:
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    answered = [False] * len(rows)
+    for fold in range(folds):
+        test = set(order[fold::folds])
+        train = [i for i in order if i not in test]
+        weights, bias = fit([rows[i] for i in train], [labels[i] for i in train])
+        model = AbstentionModel(weights, bias)
+        threshold = best_threshold([model.probability(rows[i]) for i in train], [labels[i] for i in train])
+        for i in test:
+            answered[i] = model.probability(rows[i]) >= threshold
+    return scores(labels, answered), answered
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, required=True)
+    parser.add_argument("--calibrate", action="store_true", help="fit coach/abstention.json on this set (5-fold CV)")
+    args = parser.parse_args(argv)
+
+    holdout = (args.dataset / "queries_holdout.jsonl").exists()
+    corpus = read_corpus(args.dataset, "corpus_holdout.jsonl" if holdout else "corpus.jsonl")
+    queries = [q for q in read_queries(args.dataset, "queries_holdout.jsonl" if holdout else "queries.jsonl")
+               if q.label is not None]
+    with tempfile.TemporaryDirectory(prefix="coach-bench-") as data_dir:
+        container = bootstrap(Settings(COACH_DATA_DIR=Path(data_dir), COACH_LOAD_SAMPLES=False))
+        ingest(container.knowledge, corpus_items(corpus), "ingest")
+        answerer = container.answerer
+        container.knowledge.retriever.refresh()
+        log(f"deciding {len(queries)} questions")
+        decisions, latencies, embed_ms = [], [], []
+        replies = []
+        for q in queries:
+            started = time.perf_counter()
+            decision, reply = answerer.answer(message(q))
+            latencies.append((time.perf_counter() - started) * 1000)
+            decisions.append(decision)
+            replies.append(reply)
+            started = time.perf_counter()
+            answerer.embed([q.text])
+            embed_ms.append((time.perf_counter() - started) * 1000)
+        labels = [bool(q.label) for q in queries]
+        rows = [d.features for d in decisions]
+        result = {"dataset": args.dataset.name + ("/holdout" if holdout else ""), "mode": "extractive",
+                  "questions": len(queries)}
+        if args.calibrate:
+            cv, answered = cross_validate(rows, labels)
+            weights, bias = fit(rows, labels)
+            model = AbstentionModel(weights, bias, embedder=container.knowledge.retriever.embedder.name,
+                                    fitted_on=result["dataset"])
+            model = replace(model, threshold=best_threshold([model.probability(r) for r in rows], labels))
+            model.save(MODEL_FILE, cross_validated=cv, features_mean={
+                k: round(float(np.mean([r[k] for r in rows])), 4) for k in weights})
+            result["abstention"] = cv
+            result["calibrated"] = str(MODEL_FILE)
+        else:
+            answered = [d.answered for d in decisions]
+            result["abstention"] = scores(labels, answered)
+        cited = []
+        for q, d, reply in zip(queries, decisions, replies):
+            if q.label and q.gold and not reply.abstained:
+                keys = {p.source_id: p.source_key for p in d.passages}
+                cited.append(bool(q.gold & {keys[c.source_id] for c in reply.citations if c.n <= quoted(reply)}))
+        result["citation_accuracy"] = round(sum(cited) / len(cited), 4) if cited else None
+        result["latency_ms"] = percentiles(latencies)
+        result["baseline"] = {"embed_question_ms": percentiles(embed_ms)}
+        result["ratio"] = {"answer_p50_over_embed_p50": round(result["latency_ms"]["p50"] / result["baseline"]["embed_question_ms"]["p50"], 2)}
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

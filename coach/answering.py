@@ -1,0 +1,82 @@
+"""From a question to a reply: retrieve what this learner may see, decide whether it answers, and answer with citations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from coach.abstention import AbstentionModel, features
+from coach.conversation import retrieval_context
+from coach.extractive import Embed, Sentence, choose, score_sentences
+from coach.messages import Action, Citation, IncomingMessage, Reply
+from coach.ports import Passage, Retriever
+
+MAX_SOURCES = 5
+QUOTED_FROM = "From the learning content:"
+NOT_COVERED = ("I couldn't find this in the learning content, so I won't guess. I've passed the question on to the "
+               "L&D team as a gap in the content. You can ask a person in the meantime.")
+
+
+@dataclass
+class Decision:
+    """What the answering step saw and decided; kept for the needs log and the benchmarks."""
+
+    passages: list[Passage]
+    sentences: list[Sentence]
+    features: dict[str, float]
+    probability: float
+    answered: bool
+
+
+class Answerer:
+    def __init__(self, *, retriever: Retriever, embed: Embed, abstention: AbstentionModel,
+                 groups_of: Callable[[str], Sequence[str]]) -> None:
+        self.retriever, self.embed, self.abstention, self.groups_of = retriever, embed, abstention, groups_of
+
+    def decide(self, message: IncomingMessage) -> Decision:
+        context = retrieval_context(message.history)
+        passages = self.retriever.search(message.text, context=context, groups=self.groups_of(message.learner_id),
+                                         k=MAX_SOURCES)
+        # a follow-up ("and in the UK?") is judged with the turns it follows, as it was searched
+        question = " ".join([message.text, *context[:1]])
+        sentences = score_sentences(question, passages[:3], self.embed)
+        values = features(question, passages, sentences)
+        probability = self.abstention.probability(values)
+        return Decision(passages, sentences, values, probability, probability >= self.abstention.threshold)
+
+    def answer(self, message: IncomingMessage) -> tuple[Decision, Reply]:
+        decision = self.decide(message)
+        if not decision.answered:
+            return decision, Reply(text=NOT_COVERED, abstained=True, actions=[Action("ask_human", "Ask a person")])
+        return decision, extractive_reply(decision)
+
+    def ask(self, message: IncomingMessage) -> Reply:
+        return self.answer(message)[1]
+
+
+def extractive_reply(decision: Decision) -> Reply:
+    """The chosen sentences quoted with [n] markers; sources numbered in the order they are first cited."""
+    chosen = choose(decision.sentences)
+    order: list[int] = []
+    for sentence in sorted(chosen, key=lambda s: s.passage):
+        if sentence.passage not in order:
+            order.append(sentence.passage)
+    lines = [QUOTED_FROM]
+    for sentence in sorted(chosen, key=lambda s: (s.passage, -s.score)):
+        lines.append(f"> {sentence.text} [{order.index(sentence.passage) + 1}]")
+    seen_sources = {decision.passages[i].source_id for i in order}
+    for i, passage in enumerate(decision.passages):  # related sources after the cited ones, one per source
+        if len(order) < MAX_SOURCES and i not in order and passage.source_id not in seen_sources:
+            order.append(i)
+            seen_sources.add(passage.source_id)
+    citations = [cite(n, decision.passages[i]) for n, i in enumerate(order, start=1)]
+    return Reply(text="\n".join(lines), citations=citations, actions=feedback_actions(), mode="extractive")
+
+
+def cite(n: int, passage: Passage) -> Citation:
+    return Citation(n=n, source_id=passage.source_id, chunk_id=passage.chunk_id, title=passage.title,
+                    where=passage.where, link=passage.link, updated_at=passage.updated_at)
+
+
+def feedback_actions() -> list[Action]:
+    return [Action("helpful", "Helpful"), Action("not_helpful", "Not helpful"), Action("ask_human", "Ask a person")]

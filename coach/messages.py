@@ -1,0 +1,50 @@
+"""What crosses the boundary between a connector and the core: a question in, a reply out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from coach.conversation import Turn
+
+ChannelKind = Literal["dm", "channel", "thread", "web", "cli"]
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    learner_id: str
+    text: str
+    channel: ChannelKind = "dm"
+    history: tuple[Turn, ...] = ()  # earlier turns of this thread / conversation, oldest first
+    locale: str = "en"
+    platform: str = "web"  # web | cli | slack | teams
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the [n] in the answer text
+    source_id: str
+    chunk_id: str
+    title: str
+    where: str  # page / slide / section / timestamp
+    link: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Literal["helpful", "not_helpful", "lesson", "ask_human"]
+    label: str
+    value: str = ""
+
+
+@dataclass
+class Reply:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    abstained: bool = False
+    mode: Literal["extractive", "generated"] = "extractive"
+    notice: str = ""  # e.g. "The language model did not answer in time; here are the relevant passages."
+    need_id: str = ""
