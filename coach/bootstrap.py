@@ -8,7 +8,10 @@ from sqlalchemy.engine import Engine
 
 from coach.abstention import AbstentionModel
 from coach.answering import Answerer
-from coach.learners import groups_of
+from coach.coach import Coach
+from coach.competencies import Framework
+from coach.learners import display_names, groups_of
+from coach.redaction import Redactor
 from coach.settings import Settings
 from coach.store.db import make_engine, migrate
 from knowledge.base import KnowledgeBase
@@ -27,6 +30,7 @@ class Container:
     engine: Engine
     knowledge: KnowledgeBase
     answerer: Answerer
+    coach: Coach
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -58,4 +62,6 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
     knowledge = KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever)
     answerer = Answerer(retriever=knowledge, embed=embedder.embed_passages, abstention=AbstentionModel.load(),
                         groups_of=lambda learner_id: groups_of(engine, learner_id) or [])
-    return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer)
+    coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(known_names=display_names(engine)),
+                  framework=Framework.load(settings.competencies_file))
+    return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach)

@@ -177,12 +177,12 @@ def ask(
     """Ask the coach a question and get a cited answer (or an honest "not covered")."""
     from coach.messages import IncomingMessage
 
-    reply = _container().answerer.ask(IncomingMessage(learner_id=as_learner, text=question, channel="cli", platform="cli"))
+    reply = _container().coach.ask(IncomingMessage(learner_id=as_learner, text=question, channel="cli", platform="cli"))
     if json_output:
         citations = [{"n": c.n, "source_id": c.source_id, "title": c.title, "locator": c.where, "link": c.link,
                       "updated_at": c.updated_at.isoformat()} for c in reply.citations]
         print(json.dumps({"answer": reply.text, "citations": citations, "abstained": reply.abstained,
-                          "mode": reply.mode}, indent=2))
+                          "mode": reply.mode, "need_id": reply.need_id}, indent=2))
         return
     console.print(reply.text, markup=False, highlight=False)
     for c in reply.citations:
@@ -222,3 +222,16 @@ def _print_summary(report) -> None:
     console.print(f"added {s['added']}, updated {s['updated']}, unchanged {s['unchanged']}, failed {s['failed']}")
     for outcome in report.failed:
         errors.print(f"[red]failed[/red] {outcome.path}: {outcome.reason}")
+
+
+@learners_app.command("export")
+def learners_export(learner_id: Annotated[str, typer.Argument(help="The learner's id.")]) -> None:
+    """Print everything kept about a learner, as JSON."""
+    print(json.dumps(_container().coach.export(learner_id), indent=2))
+
+
+@learners_app.command("forget")
+def learners_forget(learner_id: Annotated[str, typer.Argument(help="The learner's id.")]) -> None:
+    """Delete everything kept about a learner (their questions and profile)."""
+    deleted = _container().coach.forget(learner_id)
+    console.print(f"Deleted {deleted['questions']} questions and {deleted['profile']} profile of {learner_id}.")

@@ -25,6 +25,7 @@ class Passage:
     score: float  # fused score in [0, 1], relative to the other candidates
     dense: float | None  # cosine similarity, when the dense retriever found it
     keyword: float | None  # BM25 score, when the keyword retriever found it
+    competencies: tuple[str, ...] = ()  # the source's competency tags
 
 
 class Retriever(Protocol):

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     embeddings_model: str = Field(default="text-embedding-3-small", alias="EMBEDDINGS_MODEL")
     embedding_threads: int = Field(default=0, alias="COACH_EMBEDDING_THREADS")  # 0: all cores
 
+    # the competency framework questions are tagged with (empty: the sample in examples/competencies.yaml)
+    competencies_file: Path | None = Field(default=None, alias="COACH_COMPETENCIES_FILE")
+
     # retrieval
     retrieval_candidates: int = Field(default=40, alias="COACH_RETRIEVAL_CANDIDATES")
     retrieval_dense_weight: float = Field(default=0.8, alias="COACH_RETRIEVAL_DENSE_WEIGHT")

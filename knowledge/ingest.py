@@ -30,7 +30,7 @@ from knowledge.metadata import SourceMeta, is_sidecar, read_sidecars
 from knowledge.models import Chunk, KnowledgeState, Source
 from knowledge.vector_index import VectorIndex
 
-Progress = Callable[[str], None]  # called once per file, with its name, after it is done
+Progress = Callable[[str], None]  # called with a short note (a file name, "chunks: 256/1000") as work advances
 
 
 @dataclass
@@ -122,10 +122,10 @@ class Ingestor:
             return FileOutcome(str(path), "failed", str(exc))
 
     # ---- documents ---------------------------------------------------------------------------------------------
-    def ingest_document(self, item: "DocumentItem") -> FileOutcome:
+    def ingest_document(self, item: DocumentItem) -> FileOutcome:
         return self.ingest_documents([item])[0]
 
-    def ingest_documents(self, items: list["DocumentItem"]) -> list[FileOutcome]:
+    def ingest_documents(self, items: list[DocumentItem]) -> list[FileOutcome]:
         """Store parsed documents; each source is swapped whole, in one transaction for the batch."""
         outcomes: dict[int, FileOutcome] = {}
         work: list[tuple[int, DocumentItem, Source | None, str, list[PreparedChunk]]] = []

@@ -114,7 +114,7 @@ class HybridRetriever:
                 chunk_id=cid, source_id=source.id, source_key=source.key, title=source.title, doc_type=source.doc_type,
                 text=chunk.text, locator=chunk.locator, where=describe_locator(chunk.locator), link=source.link,
                 updated_at=source.updated_at, audience=tuple(chunk.audience), score=score,
-                dense=dense.get(cid), keyword=keyword.get(cid),
+                dense=dense.get(cid), keyword=keyword.get(cid), competencies=tuple(source.competencies),
             ))
             if len(passages) == k:
                 break

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -16,6 +16,13 @@ class LearnerBase(SQLModel):
     display_name: str = ""
     # audience groups this learner belongs to; everyone is implied
     groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    role: str = ""
+    team: str = ""
+    timezone: str = "Europe/Amsterdam"
+    language: str = "en"
+    # e.g. {"lesson_minutes": 5, "time_of_day": "morning"}
+    preferences: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    paused: bool = False
 
 
 class Learner(LearnerBase, table=True):
@@ -25,3 +32,28 @@ class Learner(LearnerBase, table=True):
 
 class LearnerPublic(LearnerBase):
     id: str
+
+
+class NeedBase(SQLModel):
+    """A learner's question as the basis of personalization: redacted, tagged, answered or not, rated later."""
+
+    learner_id: str = Field(index=True, max_length=200)
+    channel: str = Field(max_length=20)  # dm | channel | thread | web | cli
+    platform: str = Field(max_length=20)  # web | cli | slack | teams
+    question: str = Field(sa_column=Column(Text, nullable=False))  # personal data redacted
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # competency ids
+    answered: bool
+    confidence: float = 0.0  # the abstention model's probability that the content answers it
+    sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # cited source ids
+    feedback: str | None = Field(default=None, max_length=20)  # helpful | not_helpful
+
+
+class Need(NeedBase, table=True):
+    id: str = Field(primary_key=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    feedback_at: datetime | None = None
+
+
+class NeedPublic(NeedBase):
+    id: str
+    created_at: datetime

@@ -1,0 +1,68 @@
+"""The needs log: every question, redacted and tagged, answered or declined, rated later by the learner.
+
+A declined question is a content gap for L&D. Only redacted text is ever stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from coach.errors import NotFound
+from coach.store.db import session
+from coach.store.models import Learner, LearnerPublic, Need, NeedPublic, utcnow
+
+FEEDBACK = ("helpful", "not_helpful")
+
+
+def record(engine: Engine, *, learner_id: str, channel: str, platform: str, question: str, topics: list[str],
+           answered: bool, confidence: float, sources: list[str]) -> Need:
+    need = Need(id=uuid.uuid4().hex, learner_id=learner_id, channel=channel, platform=platform, question=question,
+                topics=topics, answered=answered, confidence=round(confidence, 4), sources=sources)
+    with session(engine) as db:
+        db.add(need)
+        db.commit()
+    return need
+
+
+def give_feedback(engine: Engine, *, need_id: str, learner_id: str, feedback: str) -> Need:
+    """Only the learner who asked can rate the answer."""
+    if feedback not in FEEDBACK:
+        raise ValueError(f"feedback must be one of {FEEDBACK}")
+    with session(engine) as db:
+        need = db.get(Need, need_id)
+        if need is None or need.learner_id != learner_id:
+            raise NotFound("That answer is no longer on record (it may have been deleted at your request).")
+        need.feedback, need.feedback_at = feedback, utcnow()
+        db.add(need)
+        db.commit()
+        return need
+
+
+def needs_of(engine: Engine, learner_id: str) -> list[NeedPublic]:
+    with session(engine) as db:
+        rows = db.exec(select(Need).where(Need.learner_id == learner_id).order_by(Need.created_at)).all()
+    return [NeedPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+def export(engine: Engine, learner_id: str) -> dict:
+    """Everything kept about a learner ("what do you know about me?")."""
+    with session(engine) as db:
+        learner = db.get(Learner, learner_id)
+    return {
+        "learner_id": learner_id,
+        "profile": LearnerPublic.model_validate(learner, from_attributes=True).model_dump(mode="json") if learner else None,
+        "questions": [n.model_dump(mode="json") for n in needs_of(engine, learner_id)],
+    }
+
+
+def forget(engine: Engine, learner_id: str) -> dict[str, int]:
+    """Delete everything kept about a learner ("forget me"); returns what was deleted."""
+    with session(engine) as db:
+        needs = db.exec(delete(Need).where(Need.learner_id == learner_id)).rowcount
+        profiles = db.exec(delete(Learner).where(Learner.id == learner_id)).rowcount
+        db.commit()
+    return {"questions": needs, "profile": profiles}

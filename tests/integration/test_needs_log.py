@@ -1,0 +1,57 @@
+"""Each question becomes a redacted, tagged need; learners rate answers, see and delete what is kept about them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from coach.cli import app
+from coach.errors import NotFound
+from coach.messages import IncomingMessage
+from coach.needs import needs_of
+from tests.conftest import write_content
+
+
+def test_questions_are_logged_redacted_tagged_and_rated(container, tmp_path):
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    coach = container.coach
+    coach.redactor.add_names(["Anna de Vries"])
+
+    answered = coach.ask(IncomingMessage(learner_id="U1", text="Anna de Vries here (anna.devries@example.com, "
+                                         "+31 6 1234 5678): how do I report a phishing e-mail?",
+                                         channel="dm"))
+    declined = coach.ask(IncomingMessage(learner_id="U1", text="What is the parking policy at the Tokyo office?"))
+    assert answered.need_id and declined.need_id and declined.abstained
+
+    logged = {n.id: n for n in needs_of(container.engine, "U1")}
+    need = logged[answered.need_id]
+    assert need.question == "<PERSON> here (<EMAIL>, <PHONE>): how do I report a phishing e-mail?"
+    assert need.answered and need.channel == "dm" and need.sources and need.confidence > 0.5
+    assert "information-security" in need.topics
+    gap = logged[declined.need_id]
+    assert not gap.answered and gap.sources == []  # a content gap for L&D
+
+    coach.feedback(need_id=answered.need_id, learner_id="U1", helpful=True)
+    assert {n.id: n.feedback for n in needs_of(container.engine, "U1")}[answered.need_id] == "helpful"
+    with pytest.raises(NotFound):
+        coach.feedback(need_id=answered.need_id, learner_id="someone-else", helpful=False)
+
+
+def test_learners_see_and_delete_what_is_kept(tmp_path):
+    runner = CliRunner()
+    runner.invoke(app, ["ingest", str(write_content(tmp_path / "content"))])
+    runner.invoke(app, ["learners", "set", "U7", "--group", "managers", "--name", "Sam Jones"])
+    asked = json.loads(runner.invoke(app, ["ask", "What is the merit budget?", "--as", "U7", "--json"]).stdout)
+    runner.invoke(app, ["ask", "How do I report phishing?", "--as", "U8"])
+
+    kept = json.loads(runner.invoke(app, ["learners", "export", "U7"]).stdout)
+    assert kept["profile"]["groups"] == ["managers"] and kept["profile"]["display_name"] == "Sam Jones"
+    assert [q["id"] for q in kept["questions"]] == [asked["need_id"]]
+
+    result = runner.invoke(app, ["learners", "forget", "U7"])
+    assert "Deleted 1 questions and 1 profile" in result.stdout
+    assert json.loads(runner.invoke(app, ["learners", "export", "U7"]).stdout) == {
+        "learner_id": "U7", "profile": None, "questions": []}
+    assert len(json.loads(runner.invoke(app, ["learners", "export", "U8"]).stdout)["questions"]) == 1
