@@ -21,7 +21,8 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9€£$])")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _STEP = re.compile(r"^\s*\d+[.)]\s+")
 MIN_CHARS, MAX_CHARS = 25, 400
-MAX_EMBEDDED = 12
+MAX_EMBEDDED = 8  # the embedding cost grows with the words embedded: 8 sentences cut to SCORED_CHARS each
+SCORED_CHARS = 240
 RANK_PRIOR = 0.15
 
 
@@ -81,15 +82,16 @@ def _clip(text: str) -> str:
 
 
 def score_sentences(question: str, passages: Sequence[Passage], embed: Embed, limit: int = MAX_EMBEDDED) -> list[Sentence]:
-    """The passages' sentences, best first. Embedding costs ~3 ms a sentence here, so when there are more than
-    `limit`, the ones sharing the most words with the question (then the earlier passages') are embedded."""
+    """The passages' sentences, best first. Embedding them is most of an extractive answer's time, so only `limit`
+    are embedded, those sharing the most words with the question (then the earlier passages'), each cut to
+    SCORED_CHARS for scoring (the quote keeps the whole sentence)."""
     candidates = [(i, s) for i, p in enumerate(passages) for s in sentences_of(p)]
     if not candidates:
         return []
     if len(candidates) > limit:
         asked = set(tokenize(question))
         candidates = sorted(candidates, key=lambda c: (-len(asked & set(tokenize(c[1]))), c[0]))[:limit]
-    vectors = embed([question, *(s for _, s in candidates)])
+    vectors = embed([question, *(s[:SCORED_CHARS] for _, s in candidates)])
     scores = vectors[1:] @ vectors[0]
     # a sentence from a better-ranked passage wins a near tie: the passage's other evidence counts too
     ranked = [Sentence(s, i, float(score), float(score) + RANK_PRIOR * passages[i].score)
