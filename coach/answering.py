@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from coach.abstention import AbstentionModel, features
 from coach.conversation import retrieval_context
+from coach.errors import ModelUnavailable
 from coach.extractive import Embed, Sentence, choose, score_sentences
+from coach.generation import AnswerWriter, MalformedAnswer
 from coach.messages import Action, Citation, IncomingMessage, Reply
 from coach.ports import Passage, Retriever
 
 MAX_SOURCES = 5
+FALLBACK_NOTICE = "The language model is not answering right now, so here are the relevant passages, quoted."
 QUOTED_FROM = "From the learning content:"
 NOT_COVERED = ("I couldn't find this in the learning content, so I won't guess. I've passed the question on to the "
                "L&D team as a gap in the content. You can ask a person in the meantime.")
@@ -21,6 +24,7 @@ NOT_COVERED = ("I couldn't find this in the learning content, so I won't guess. 
 class Decision:
     """What the answering step saw and decided; kept for the needs log and the benchmarks."""
 
+    context: list[str]
     passages: list[Passage]
     sentences: list[Sentence]
     features: dict[str, float]
@@ -29,9 +33,13 @@ class Decision:
 
 
 class Answerer:
+    """Extractive by default; with a language model configured, the model writes the answer from the same passages
+    and may decline, and any model failure falls back to the extractive answer with a short notice."""
+
     def __init__(self, *, retriever: Retriever, embed: Embed, abstention: AbstentionModel,
-                 groups_of: Callable[[str], Sequence[str]]) -> None:
+                 groups_of: Callable[[str], Sequence[str]], writer: AnswerWriter | None = None) -> None:
         self.retriever, self.embed, self.abstention, self.groups_of = retriever, embed, abstention, groups_of
+        self.writer = writer
 
     def decide(self, message: IncomingMessage) -> Decision:
         context = retrieval_context(message.history)
@@ -42,16 +50,32 @@ class Answerer:
         sentences = score_sentences(question, passages[:3], self.embed)
         values = features(question, passages, sentences)
         probability = self.abstention.probability(values)
-        return Decision(passages, sentences, values, probability, probability >= self.abstention.threshold)
+        return Decision(context, passages, sentences, values, probability, probability >= self.abstention.threshold)
 
-    def answer(self, message: IncomingMessage) -> tuple[Decision, Reply]:
+    def answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> tuple[Decision, Reply]:
+        """`on_partial` receives the answer text so far while a model writes it (connectors update a placeholder)."""
         decision = self.decide(message)
         if not decision.answered:
-            return decision, Reply(text=NOT_COVERED, abstained=True, actions=[Action("ask_human", "Ask a person")])
-        return decision, extractive_reply(decision)
+            return decision, declined()
+        if self.writer is None:
+            return decision, extractive_reply(decision)
+        try:
+            written = self.writer.write(message.text, decision.context[:1], decision.passages, on_partial)
+        except (ModelUnavailable, MalformedAnswer):
+            return decision, replace(extractive_reply(decision), notice=FALLBACK_NOTICE)
+        if written is None:  # the model's judgement: the passages do not answer it
+            decision.answered = False
+            return decision, declined()
+        text, cited = written
+        citations = [cite(n, decision.passages[n - 1]) for n in cited]
+        return decision, Reply(text=text, citations=citations, actions=feedback_actions(), mode="generated")
 
     def ask(self, message: IncomingMessage) -> Reply:
         return self.answer(message)[1]
+
+
+def declined() -> Reply:
+    return Reply(text=NOT_COVERED, abstained=True, actions=[Action("ask_human", "Ask a person")])
 
 
 def extractive_reply(decision: Decision) -> Reply:

@@ -8,7 +8,10 @@ from sqlalchemy.engine import Engine
 
 from coach.abstention import AbstentionModel
 from coach.answering import Answerer
+import prompts
 from coach.coach import Coach
+from coach.generation import AnswerWriter
+from coach.ports import ChatModel
 from coach.competencies import Framework
 from coach.learners import display_names, groups_of
 from coach.redaction import Redactor
@@ -39,8 +42,18 @@ def build_embedder(settings: Settings) -> Embedder:
     return MiniLMEmbedder(threads=settings.embedding_threads)
 
 
-def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = None, chroma_client=None) -> Container:
+def build_chat_model(settings: Settings) -> ChatModel | None:
+    if not settings.llm_base_url:
+        return None
+    from llm.openai_chat import OpenAIChatModel
+
+    return OpenAIChatModel(base_url=settings.llm_base_url, api_key=settings.llm_api_key, model=settings.llm_model)
+
+
+def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = None, chroma_client=None,
+              chat_model: ChatModel | None = None) -> Container:
     settings = settings or Settings()
+    chat_model = chat_model or build_chat_model(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
@@ -61,7 +74,10 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
     )
     knowledge = KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever)
     answerer = Answerer(retriever=knowledge, embed=embedder.embed_passages, abstention=AbstentionModel.load(),
-                        groups_of=lambda learner_id: groups_of(engine, learner_id) or [])
+                        groups_of=lambda learner_id: groups_of(engine, learner_id) or [],
+                        writer=chat_model and AnswerWriter(model=chat_model, template=prompts.load("answer"),
+                                                           engine=engine, company=settings.company_name,
+                                                           budget_s=settings.llm_budget_s))
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(known_names=display_names(engine)),
                   framework=Framework.load(settings.competencies_file))
     return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach)

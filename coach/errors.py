@@ -11,3 +11,7 @@ class ConfigError(CoachError):
 
 class NotFound(CoachError):
     """The thing asked for does not exist."""
+
+
+class ModelUnavailable(CoachError):
+    """The language model failed (timeout, rate limit, server error) within the time budget."""

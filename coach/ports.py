@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -31,3 +31,19 @@ class Passage:
 class Retriever(Protocol):
     def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
                mode: str = "hybrid") -> list[Passage]: ...
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class ChatModel(Protocol):
+    """A chat model behind any OpenAI-compatible endpoint; raises ModelUnavailable when it cannot answer in time."""
+
+    name: str
+
+    def complete(self, system: str, user: str, *, on_delta: Callable[[str], None] | None = None,
+                 budget_s: float = 20.0) -> Completion: ...

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     embeddings_model: str = Field(default="text-embedding-3-small", alias="EMBEDDINGS_MODEL")
     embedding_threads: int = Field(default=0, alias="COACH_EMBEDDING_THREADS")  # 0: all cores
 
+    # answers written by a language model on any OpenAI-compatible endpoint (empty: extractive answers)
+    llm_base_url: str = Field(default="", alias="LLM_BASE_URL")
+    llm_api_key: str = Field(default="", alias="LLM_API_KEY")
+    llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
+    llm_budget_s: float = Field(default=20.0, alias="LLM_BUDGET_S")  # retries included; then extractive fallback
+    company_name: str = Field(default="the company", alias="COACH_COMPANY_NAME")
+
     # the competency framework questions are tagged with (empty: the sample in examples/competencies.yaml)
     competencies_file: Path | None = Field(default=None, alias="COACH_COMPETENCIES_FILE")
 

@@ -57,3 +57,18 @@ class Need(NeedBase, table=True):
 class NeedPublic(NeedBase):
     id: str
     created_at: datetime
+
+
+class ModelExchange(SQLModel, table=True):
+    """One call to a language model, kept for evaluation: which prompt, which passages, what it cost, how it ended."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    template: str = Field(max_length=100)
+    template_version: str = Field(max_length=20)
+    model: str = Field(max_length=200)
+    chunk_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: int = 0
+    outcome: str = Field(max_length=20)  # answered | declined | malformed | unavailable | error

@@ -1,4 +1,5 @@
-"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests: answers /v1/embeddings and records every request."""
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests: /v1/embeddings and /v1/chat/completions (plain and
+streamed as server-sent events), with scripted answers, errors and delays; it records every request."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import hashlib
 import json
 import re
 import threading
+import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -21,10 +24,21 @@ def fake_embedding(text: str) -> list[float]:
     return (vector / max(np.linalg.norm(vector), 1e-9)).tolist()
 
 
+@dataclass
+class Scripted:
+    """One chat answer: its text, or an error status; optionally after a delay (seconds)."""
+
+    text: str = ""
+    status: int = 200
+    delay: float = 0.0
+    retry_after: str | None = None
+
+
 class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.fail_next: list[int] = []  # status codes to answer before succeeding
+        self.chat: list[Scripted] = []  # answers to chat completions, in order; the last one repeats
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,6 +50,8 @@ class FakeOpenAI:
                 fake.requests.append({"path": self.path, "body": body, "authorization": self.headers.get("Authorization")})
                 if fake.fail_next:
                     self._reply(fake.fail_next.pop(0), {"error": {"message": "try again", "type": "server_error"}})
+                elif self.path.endswith("/chat/completions"):
+                    self._chat(body, fake.chat.pop(0) if len(fake.chat) > 1 else fake.chat[0])
                 elif self.path.endswith("/embeddings"):
                     inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
                     data = [{"object": "embedding", "index": i, "embedding": fake_embedding(t)} for i, t in enumerate(inputs)]
@@ -44,11 +60,47 @@ class FakeOpenAI:
                 else:
                     self._reply(404, {"error": {"message": f"no route {self.path}"}})
 
-            def _reply(self, status: int, payload: dict) -> None:
+            def _chat(self, body: dict, scripted: Scripted) -> None:
+                time.sleep(scripted.delay)
+                if scripted.status != 200:
+                    headers = {"Retry-After": scripted.retry_after} if scripted.retry_after else {}
+                    self._reply(scripted.status, {"error": {"message": "scripted failure", "type": "server_error"}},
+                                headers)
+                    return
+                usage = {"prompt_tokens": 120, "completion_tokens": len(scripted.text.split()), "total_tokens": 0}
+                if not body.get("stream"):
+                    self._reply(200, {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
+                                      "choices": [{"index": 0, "finish_reason": "stop",
+                                                   "message": {"role": "assistant", "content": scripted.text}}],
+                                      "usage": usage})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                words = scripted.text.split(" ")
+                for n, word in enumerate(words):
+                    delta = {"content": word + (" " if n < len(words) - 1 else "")}
+                    self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
+                                 "model": body["model"], "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                if body.get("stream_options", {}).get("include_usage"):
+                    self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
+                                 "model": body["model"], "choices": [], "usage": usage})
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+
+            def _event(self, payload: dict) -> None:
+                self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
+                self.wfile.flush()
+
+            def _reply(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -1,0 +1,1 @@
+"""Language-model adapters (langchain + langchain-openai) behind the core's ChatModel port."""
