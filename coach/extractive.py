@@ -7,7 +7,7 @@ that speaks to the question, not its first lines. The same scores feed the abste
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -100,14 +100,27 @@ def score_sentences(question: str, passages: Sequence[Passage], embed: Embed, li
 
 
 def choose(sentences: Sequence[Sentence], *, limit: int = 3, within: float = 0.12, max_chars: int = 600) -> list[Sentence]:
-    """The best sentence and those nearly as good (within `within` of it), in reading order of their passages."""
+    """The best sentence and those nearly as good (within `within` of it). A sentence seen twice (chunks overlap)
+    is quoted once, in its longer form."""
     if not sentences:
         return []
     best = sentences[0].rank
-    chosen, length = [], 0
+    chosen: list[Sentence] = []
     for sentence in sentences:
-        if len(chosen) == limit or sentence.rank < best - within or length + len(sentence.text) > max_chars and chosen:
+        if len(chosen) == limit or sentence.rank < best - within:
+            break
+        twin = next((c for c in chosen if _same(c.text, sentence.text)), None)
+        if twin is not None:
+            if len(sentence.text) > len(twin.text):
+                chosen[chosen.index(twin)] = replace(sentence, rank=twin.rank)
+            continue
+        if chosen and sum(len(c.text) for c in chosen) + len(sentence.text) > max_chars:
             break
         chosen.append(sentence)
-        length += len(sentence.text)
     return chosen
+
+
+def _same(a: str, b: str) -> bool:
+    """One is the other cut short (a chunk boundary fell inside it)."""
+    a, b = (" ".join(t.lower().rstrip("….").split()) for t in (a, b))
+    return a.startswith(b) or b.startswith(a)

@@ -63,3 +63,13 @@ def test_features_of_an_empty_retrieval_are_zero():
     assert features("anything", [], []) == {name: 0.0 for name in FEATURES}
     values = features("hotel cap london", [passage(POLICY, dense=0.7, keyword=5.0)], [])
     assert values["dense"] == 0.7 and values["coverage"] == 1.0 and values["keyword"] > 0
+
+
+def test_a_sentence_cut_by_a_chunk_boundary_is_quoted_once_in_full():
+    full = "No hotel costs are reimbursed unless the hotel was pre-approved in writing by the budget holder."
+    cut = "No hotel costs are reimbursed unless the hotel was pre-approved in writing by the budget"
+    ranked = score_sentences("hotel costs reimbursed pre-approved",
+                             [passage(cut, n=0), passage(full + " Other text follows here, unrelated.", n=1)],
+                             bag_of_words)
+    chosen = choose(ranked, within=1.0)
+    assert [c.text for c in chosen if c.text.startswith("No hotel")] == [full]
