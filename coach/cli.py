@@ -201,15 +201,27 @@ def reindex() -> None:
 @learners_app.command("set")
 def learners_set(
     learner_id: Annotated[str, typer.Argument(help="The learner's id (Slack/Teams user id or e-mail).")],
-    group: Annotated[list[str], typer.Option("--group", "-g", help="Audience group (repeatable); none: everyone only.")] = [],
-    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="Audience group (repeatable); replaces the groups.")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Display name.")] = None,
+    role: Annotated[Optional[str], typer.Option(help="Role, e.g. 'designer'.")] = None,
+    team: Annotated[Optional[str], typer.Option(help="Team.")] = None,
+    timezone: Annotated[Optional[str], typer.Option(help="Time zone, e.g. Europe/London.")] = None,
+    language: Annotated[Optional[str], typer.Option(help="Language code, e.g. en or nl.")] = None,
+    paused: Annotated[Optional[bool], typer.Option("--pause/--resume", help="Pause or resume nudges.")] = None,
 ) -> None:
-    """Set the audience groups of a learner."""
-    from coach.learners import set_groups
+    """Create or update a learner's profile; only the options given change."""
+    from coach.learners import update_profile
     from knowledge.metadata import normalize_groups
 
-    learner = set_groups(_container().engine, learner_id, list(normalize_groups(group)), name)
-    console.print(f"{learner.id}: {', '.join(learner.groups) or 'everyone only'}")
+    try:
+        learner = update_profile(_container().engine, learner_id, display_name=name, role=role, team=team,
+                                 timezone=timezone, language=language, paused=paused,
+                                 groups=list(normalize_groups(group)) if group is not None else None)
+    except CoachError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"{learner.id}: groups {', '.join(learner.groups) or 'everyone only'}; "
+                  f"{learner.timezone}, {learner.language}" + ("; nudges paused" if learner.paused else ""))
 
 
 def _progress(disable: bool = False) -> Progress:

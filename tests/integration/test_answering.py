@@ -50,10 +50,10 @@ def test_follow_ups_keep_their_subject(container, samples):
 
 
 def test_restricted_content_only_reaches_its_audience(container, samples):
-    from coach.learners import set_groups
+    from coach.learners import update_profile
 
     container.knowledge.ingest([samples])
-    set_groups(container.engine, "manager-1", ["managers"])
+    update_profile(container.engine, "manager-1", groups=["managers"])
     question = "What is the merit budget in the salary review?"
     assert "3.5%" not in ask(container, question, learner="employee-1").text
     assert "3.5%" in ask(container, question, learner="manager-1").text

@@ -46,8 +46,12 @@ def test_learners_see_and_delete_what_is_kept(tmp_path):
     asked = json.loads(runner.invoke(app, ["ask", "What is the merit budget?", "--as", "U7", "--json"]).stdout)
     runner.invoke(app, ["ask", "How do I report phishing?", "--as", "U8"])
 
+    updated = runner.invoke(app, ["learners", "set", "U7", "--team", "Design", "--timezone", "Europe/London", "--pause"])
+    assert "nudges paused" in updated.stdout
+    assert runner.invoke(app, ["learners", "set", "U7", "--timezone", "Mars/Olympus"]).exit_code == 2
     kept = json.loads(runner.invoke(app, ["learners", "export", "U7"]).stdout)
     assert kept["profile"]["groups"] == ["managers"] and kept["profile"]["display_name"] == "Sam Jones"
+    assert (kept["profile"]["team"], kept["profile"]["timezone"], kept["profile"]["paused"]) == ("Design", "Europe/London", True)
     assert [q["id"] for q in kept["questions"]] == [asked["need_id"]]
 
     result = runner.invoke(app, ["learners", "forget", "U7"])
