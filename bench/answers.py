@@ -27,7 +27,6 @@ import numpy as np
 from bench.datasets import read_corpus, read_queries
 from bench.retrieval import corpus_items, ingest, log, percentiles
 from coach.abstention import MODEL_FILE, AbstentionModel, fit
-from coach.answering import Answerer
 from coach.bootstrap import bootstrap
 from coach.conversation import Turn
 from coach.messages import IncomingMessage

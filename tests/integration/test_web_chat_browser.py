@@ -7,7 +7,6 @@ import shutil
 import threading
 import time
 
-import httpx
 import pytest
 import uvicorn
 
