@@ -7,9 +7,7 @@ cannot use here, since no NER model ships on PyPI officially.
 
 Structured entities (e-mail, phone, IBAN, card, IPv4, employee id, chat mentions, secrets in URL query strings)
 are found by pattern and validated, so amounts, dates, times, percentages and section numbers stay as they are.
-Person names are best effort: names from the directory (`known_names`, full names case-insensitively, single
-parts only when they are not also ordinary words such as "Will" or "May") and capitalised names after cues such as
-"my manager", "Dr" or "with ... ...". A name typed without cue and not in the directory is not caught.
+Person names are best effort (coach/person_names.py): names from the directory and capitalised names after cues.
 """
 
 from __future__ import annotations
@@ -17,9 +15,10 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from coach.person_names import NameIndex
 
 __all__ = ["Redaction", "Redactor", "DEFAULT_EMPLOYEE_ID_PATTERN"]
 
@@ -100,66 +99,6 @@ _COUNTRY_DIGITS = {"1": (11,), "31": (11,), "44": (11, 12), "32": (10, 11), "33"
                    "46": tuple(range(9, 13)), "47": (10,), "48": (11,), "49": tuple(range(9, 16)), "351": (12,),
                    "352": tuple(range(9, 15)), "353": (11, 12), "91": (12,), "61": (11,), "65": (10,)}
 
-# --- names ------------------------------------------------------------------------------------------------------
-_UP = "A-ZÀ-ÖØ-Þ"
-_LO = "a-zß-öø-ÿ"
-_CAP = rf"(?:[{_UP}]['’][{_UP}][{_LO}]+|(?:Mc|Mac)?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?)"
-_PARTICLE = r"(?:van|von|de|der|den|da|di|du|del|della|la|le|ter|ten|te|bin|ibn|al|el)"
-_NAME_1_2 = rf"{_CAP}(?:{_SP}+(?:{_PARTICLE}{_SP}+){{0,2}}{_CAP})?"
-_NAME_2 = rf"{_CAP}{_SP}+(?:{_PARTICLE}{_SP}+){{0,2}}{_CAP}"
-_NAME_END = r"(?!\w|['’](?!s\b)\w)"  # a whole word, possibly possessive ("Jansen's")
-_STRONG_CUE = re.compile(  # the look-aheads in front only make the scan cheaper
-    r"(?=[mM][yY]\s)(?i:\bmy\s+(?:(?:line|direct|new|former|old|current|skip[- ]level)\s+)?"
-    r"(?:manager|colleague|co-?worker|boss|supervisor|team\s?lead|lead|mentor|mentee|buddy|coach|teammate|peer|"
-    r"report|director|intern)s?)\s*,?\s+"
-    rf"(?P<name>{_NAME_1_2}){_NAME_END}"
-)
-_TITLE_CUE = re.compile(rf"(?=[DMP][rsxi])\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?{_SP}+(?P<name>{_NAME_1_2}){_NAME_END}")
-_WEAK_CUE = re.compile(
-    r"(?=[wWfFaAtTcCmMeEpP])(?i:\b(?:with|from|ask|asked|tell|told|contact|contacted|cc|meet|met|call|called|"
-    rf"email|emailed|ping|pinged)){_SP}+(?P<name>{_NAME_2}){_NAME_END}"
-)
-_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]{2,})*")
-_NEXT_WORD = re.compile(r"[ \t\u00a0]+([^\W\d_]+(?:['’\-][^\W\d_]{2,})*)")
-_PARTICLES = frozenset(_PARTICLE[3:-1].split("|"))
-
-# Capitalised words that are not names after a cue ("with Microsoft Teams", "from Human Resources", "from Monday").
-_NOT_NAMES = frozenset("""
-i you he she we they it me him her us them my your his our their its the a an this that these those there here
-what when where which who why how if then so and or but not no yes all any some every each
-is am are was were be been has have had do does did can could would shall should might must
-please thanks thank hi hello hey dear ok okay
-monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
-january february march july september october november december
-christmas easter
-microsoft teams google slack office excel word powerpoint power outlook sharepoint onedrive zoom workday sap
-salesforce jira confluence github gitlab linkedin learning coursera udemy apple amazon aws azure oracle adobe
-docs sheets drive meet calendar automate apps app bi tableau notion miro figma servicenow okta windows mac
-new york san francisco los angeles las vegas united states kingdom america europe european asia africa
-north south east west central city hall station airport street road avenue square park
-amsterdam rotterdam utrecht eindhoven hague den haag london manchester dublin berlin paris brussels madrid
-human resources people talent payroll benefits finance sales marketing legal support customer success service
-services help desk helpdesk head department team group company board management leadership engineering product
-operations ops compliance security privacy data health safety training development academy university school
-budget policy handbook code conduct annual leave performance review project programme program business unit
-global international national regional local internal external learning and development
-""".split())
-
-# Ordinary English words that are also first names or surnames: matched only as part of the full known name.
-_ORDINARY = frozenset("""
-will may mark bill grace rose hope joy faith june april august summer winter autumn dawn frank art guy jack max rob
-pat sue don ray sky chase page hunt young long brown green white black gray grey king bell hall wood hill park lane
-cook baker miller stone case cash price rich short little best bond booth bush field fisher ford fox gold hart hay
-holiday house love major marsh mason moon more morning north west south east noble penny pool post power read reed
-rice rock sharp shepherd street swift strong turner walker wall ward waters wells wise day law dean christian hunter
-sunny iris lily amber crystal ruby pearl heather holly olive violet daisy sterling forest river storm rain star
-happy miles bob drew gene bud carol jean nick robin sandy sonny grant lance don bishop cross dash
-duke earl fair free glass gross hand harbor hardy hook key knight lord lamb mann mayor page paris pepper
-tuesday monday sunday friday march
-jan van de der den
-""".split())
-
-
 def _luhn(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -211,33 +150,11 @@ class Redactor:
     def __init__(self, *, known_names: Iterable[str] = (),
                  employee_id_pattern: str | None = DEFAULT_EMPLOYEE_ID_PATTERN) -> None:
         self._employee_id = re.compile(employee_id_pattern) if employee_id_pattern else None
-        self._lock = threading.Lock()
-        # Copy-on-write: `redact` reads whatever tables are current, `add_names` swaps in new ones.
-        self._full_names: dict[str, tuple[tuple[str, ...], ...]] = {}
-        self._single_names: frozenset[str] = frozenset()
-        self.add_names(known_names)
+        self._names = NameIndex()
+        self._names.add(known_names)
 
     def add_names(self, names: Iterable[str]) -> None:
-        if isinstance(names, str):
-            names = [names]
-        with self._lock:
-            full = {first: list(rest) for first, rest in self._full_names.items()}
-            singles = set(self._single_names)
-            for name in names:
-                if not isinstance(name, str):
-                    continue
-                parts = tuple(word.casefold() for word in _WORD.findall(name))
-                if not parts:
-                    continue
-                if len(parts) > 1:
-                    entries = full.setdefault(parts[0], [])
-                    if parts not in entries:
-                        entries.append(parts)
-                for part in parts:
-                    if len(part) > 2 and part not in _ORDINARY and part not in _PARTICLES:
-                        singles.add(part)
-            self._full_names = {first: tuple(sorted(entries, key=len, reverse=True)) for first, entries in full.items()}
-            self._single_names = frozenset(singles)
+        self._names.add(names)
 
     def redact(self, text: str) -> Redaction:
         try:
@@ -281,44 +198,8 @@ class Redactor:
             for m in self._employee_id.finditer(text):
                 if m.end() > m.start() and not _looks_like_money_or_year(m.group()):
                     add((m.start(), m.end(), "EMPLOYEE_ID"))
-        self._name_spans(text, add)
+        self._names.spans(text, add)
         return spans
-
-    def _name_spans(self, text: str, add) -> None:
-        for m in _STRONG_CUE.finditer(text):
-            _add_cued_name(m, add, minimum_words=1)
-        for m in _TITLE_CUE.finditer(text):
-            _add_cued_name(m, add, minimum_words=1)
-        for m in _WEAK_CUE.finditer(text):
-            _add_cued_name(m, add, minimum_words=2)
-        full_names, singles = self._full_names, self._single_names
-        if not full_names and not singles:
-            return
-        skip_to = 0
-        for word in _WORD.finditer(text):
-            if word.start() < skip_to:
-                continue
-            folded = word.group().casefold()
-            for parts in full_names.get(folded, ()):
-                end = _rest_of_name(text, word.end(), parts)
-                if end:
-                    add((word.start(), end, "PERSON"))
-                    skip_to = end
-                    break
-            else:
-                if folded in singles:
-                    add((word.start(), word.end(), "PERSON"))
-
-
-def _rest_of_name(text: str, pos: int, parts: tuple[str, ...]) -> int:
-    """Where the full name `parts` ends if its first word ends at `pos`, else 0."""
-    for part in parts[1:]:
-        following = _NEXT_WORD.match(text, pos)
-        if following is None or following.group(1).casefold() != part:
-            return 0
-        pos = following.end()
-    return pos
-
 
 def _phone_spans(candidate: str, offset: int, add) -> None:
     """The longest valid phone numbers inside a run of digit groups, left to right ("room 12 06 1234 5678")."""
@@ -343,21 +224,6 @@ def _phone_spans(candidate: str, offset: int, add) -> None:
                 add((offset + start, offset + end, "PHONE"))
                 done = end
                 break
-
-
-def _add_cued_name(m: re.Match, add, *, minimum_words: int) -> None:
-    words = list(_WORD.finditer(m.group("name")))
-    capitalised = [w for w in words if w.group().casefold() not in _PARTICLES]
-    if not capitalised or capitalised[0].group().casefold() in _NOT_NAMES:
-        return
-    if len(capitalised) > 1 and capitalised[-1].group().casefold() in _NOT_NAMES:
-        if minimum_words > 1:
-            return
-        words = words[:1]
-    if len([w for w in words if w.group().casefold() not in _PARTICLES]) < minimum_words:
-        return
-    base = m.start("name")
-    add((base + words[0].start(), base + words[-1].end(), "PERSON"))
 
 
 _MONEY_OR_YEAR_PREFIXES = frozenset(
