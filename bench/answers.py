@@ -6,9 +6,10 @@ Uses `corpus_holdout.jsonl` / `queries_holdout.jsonl` when the folder has them (
 questions should be declined). Prints progress on stderr and one JSON object as its last line: abstention accuracy,
 precision and recall (abstaining is the positive class) next to the majority-class rate, citation accuracy (share of
 answered answerable questions citing a gold passage), end-to-end latency of the extractive path and, as its bare
-baseline in the same run, the embedding model alone. `--calibrate` fits the abstention model on this set with 5-fold
-cross-validation, reports the cross-validated figures, and writes the model fitted on all of it to
-coach/abstention.json.
+baseline in the same run, the embedding model alone. `--calibrate` (with one or more `--dataset`) fits the abstention
+model on the sets pooled, reports 5-fold cross-validated accuracy and, for each set, the accuracy of a model fitted on
+the other sets only (how well the calibration transfers to content it has not seen), and writes the model fitted on
+all of them to coach/abstention.json.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 
 from bench.datasets import read_corpus, read_queries
 from bench.retrieval import corpus_items, ingest, log, percentiles
@@ -77,15 +77,11 @@ def cross_validate(rows: list[dict], labels: list[bool], folds: int = 5, seed: i
     return scores(labels, answered), answered
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", type=Path, required=True)
-    parser.add_argument("--calibrate", action="store_true", help="fit coach/abstention.json on this set (5-fold CV)")
-    args = parser.parse_args(argv)
-
-    holdout = (args.dataset / "queries_holdout.jsonl").exists()
-    corpus = read_corpus(args.dataset, "corpus_holdout.jsonl" if holdout else "corpus.jsonl")
-    queries = [q for q in read_queries(args.dataset, "queries_holdout.jsonl" if holdout else "queries.jsonl")
+def run(dataset: Path) -> tuple[dict, list[dict], list[bool], str]:
+    """Answer every labelled question of a set; (result, feature rows, labels, embedder name)."""
+    holdout = (dataset / "queries_holdout.jsonl").exists()
+    corpus = read_corpus(dataset, "corpus_holdout.jsonl" if holdout else "corpus.jsonl")
+    queries = [q for q in read_queries(dataset, "queries_holdout.jsonl" if holdout else "queries.jsonl")
                if q.label is not None]
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as data_dir:
         container = bootstrap(Settings(COACH_DATA_DIR=Path(data_dir), COACH_LOAD_SAMPLES=False))
@@ -93,8 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
         answerer = container.answerer
         container.knowledge.retriever.refresh()
         log(f"deciding {len(queries)} questions")
-        decisions, latencies, embed_ms = [], [], []
-        replies = []
+        decisions, replies, latencies, embed_ms = [], [], [], []
         for q in queries:
             started = time.perf_counter()
             decision, reply = answerer.answer(message(q))
@@ -104,32 +99,56 @@ def main(argv: list[str] | None = None) -> dict:
             started = time.perf_counter()
             answerer.embed([q.text])
             embed_ms.append((time.perf_counter() - started) * 1000)
-        labels = [bool(q.label) for q in queries]
-        rows = [d.features for d in decisions]
-        result = {"dataset": args.dataset.name + ("/holdout" if holdout else ""), "mode": "extractive",
-                  "questions": len(queries)}
-        if args.calibrate:
-            cv, answered = cross_validate(rows, labels)
-            weights, bias = fit(rows, labels)
-            model = AbstentionModel(weights, bias, embedder=container.knowledge.retriever.embedder.name,
-                                    fitted_on=result["dataset"])
-            model = replace(model, threshold=best_threshold([model.probability(r) for r in rows], labels))
-            model.save(MODEL_FILE, cross_validated=cv, features_mean={
-                k: round(float(np.mean([r[k] for r in rows])), 4) for k in weights})
-            result["abstention"] = cv
-            result["calibrated"] = str(MODEL_FILE)
-        else:
-            answered = [d.answered for d in decisions]
-            result["abstention"] = scores(labels, answered)
-        cited = []
-        for q, d, reply in zip(queries, decisions, replies):
-            if q.label and q.gold and not reply.abstained:
-                keys = {p.source_id: p.source_key for p in d.passages}
-                cited.append(bool(q.gold & {keys[c.source_id] for c in reply.citations if c.n <= quoted(reply)}))
-        result["citation_accuracy"] = round(sum(cited) / len(cited), 4) if cited else None
-        result["latency_ms"] = percentiles(latencies)
-        result["baseline"] = {"embed_question_ms": percentiles(embed_ms)}
-        result["ratio"] = {"answer_p50_over_embed_p50": round(result["latency_ms"]["p50"] / result["baseline"]["embed_question_ms"]["p50"], 2)}
+        embedder = container.knowledge.retriever.embedder.name
+    labels = [bool(q.label) for q in queries]
+    cited = []
+    for q, d, reply in zip(queries, decisions, replies):
+        if q.label and q.gold and not reply.abstained:
+            keys = {p.source_id: p.source_key for p in d.passages}
+            cited.append(bool(q.gold & {keys[c.source_id] for c in reply.citations if c.n <= quoted(reply)}))
+    result = {"dataset": dataset.name + ("/holdout" if holdout else ""), "mode": "extractive", "questions": len(queries),
+              "abstention": scores(labels, [d.answered for d in decisions]),
+              "citation_accuracy": round(sum(cited) / len(cited), 4) if cited else None,
+              "latency_ms": percentiles(latencies), "baseline": {"embed_question_ms": percentiles(embed_ms)}}
+    result["ratio"] = {"answer_p50_over_embed_p50": round(result["latency_ms"]["p50"] / result["baseline"]["embed_question_ms"]["p50"], 2)}
+    return result, [d.features for d in decisions], labels, embedder
+
+
+def calibrate(runs: list[tuple[dict, list[dict], list[bool], str]]) -> dict:
+    """Fit on all sets pooled; report pooled 5-fold CV and, per set, a model fitted on the other sets only."""
+    rows = [r for _, set_rows, _, _ in runs for r in set_rows]
+    labels = [l for _, _, set_labels, _ in runs for l in set_labels]
+    names = [result["dataset"] for result, *_ in runs]
+    report = {"calibrated_on": names, "pooled_cv": cross_validate(rows, labels)[0]}
+    if len(runs) > 1:
+        report["held_out_set"] = {}
+        for n, (result, set_rows, set_labels, _) in enumerate(runs):
+            others = [(r, l) for m, (_, rs, ls, _) in enumerate(runs) if m != n for r, l in zip(rs, ls)]
+            model = fitted([r for r, _ in others], [l for _, l in others])
+            report["held_out_set"][result["dataset"]] = scores(set_labels, [model.answers(r) for r in set_rows])
+    model = replace(fitted(rows, labels), embedder=runs[0][3], fitted_on=" + ".join(names))
+    model.save(MODEL_FILE, **report)
+    return report
+
+
+def fitted(rows: list[dict], labels: list[bool]) -> AbstentionModel:
+    weights, bias = fit(rows, labels)
+    model = AbstentionModel(weights, bias)
+    return replace(model, threshold=best_threshold([model.probability(r) for r in rows], labels))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, required=True, action="append",
+                        help="an evaluation folder; repeat it to calibrate on several sets together")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="fit coach/abstention.json on the given sets (pooled, cross-validated)")
+    args = parser.parse_args(argv)
+    runs = [run(dataset) for dataset in args.dataset]
+    if args.calibrate:
+        result = {"mode": "extractive", **calibrate(runs), "calibrated": str(MODEL_FILE)}
+    else:
+        result = runs[0][0] if len(runs) == 1 else {"mode": "extractive", "sets": [r for r, *_ in runs]}
     print(json.dumps(result))
     return result
 
