@@ -39,11 +39,6 @@ def message(q) -> IncomingMessage:
     return IncomingMessage(learner_id="bench", text=q.text, history=history, channel="cli", platform="cli")
 
 
-def quoted(reply) -> int:
-    """How many of the reply's sources its text cites ([1]..[n]); the rest are related reading."""
-    return max((c.n for c in reply.citations if f"[{c.n}]" in reply.text), default=0)
-
-
 def scores(labels: list[bool], answered: list[bool]) -> dict:
     abstain = [not a for a in answered]
     should = [not l for l in labels]
@@ -105,7 +100,7 @@ def run(dataset: Path) -> tuple[dict, list[dict], list[bool], str]:
     for q, d, reply in zip(queries, decisions, replies):
         if q.label and q.gold and not reply.abstained:
             keys = {p.source_id: p.source_key for p in d.passages}
-            cited.append(bool(q.gold & {keys[c.source_id] for c in reply.citations if c.n <= quoted(reply)}))
+            cited.append(bool(q.gold & {keys[c.source_id] for c in reply.cited}))
     result = {"dataset": dataset.name + ("/holdout" if holdout else ""), "mode": "extractive", "questions": len(queries),
               "abstention": scores(labels, [d.answered for d in decisions]),
               "citation_accuracy": round(sum(cited) / len(cited), 4) if cited else None,

@@ -157,7 +157,7 @@ def search(
         groups += learner_groups or []
     passages = container.knowledge.search(query, groups=groups, k=k, mode=mode)
     if json_output:
-        print(json.dumps([{**p.__dict__, "updated_at": p.updated_at.isoformat()} for p in passages], indent=2))
+        print(json.dumps([p.as_json() for p in passages], indent=2))
         return
     if not passages:
         console.print("Nothing in the knowledge base matches.")
@@ -179,8 +179,7 @@ def ask(
 
     reply = _container().coach.ask(IncomingMessage(learner_id=as_learner, text=question, channel="cli", platform="cli"))
     if json_output:
-        citations = [{"n": c.n, "source_id": c.source_id, "title": c.title, "locator": c.where, "link": c.link,
-                      "updated_at": c.updated_at.isoformat()} for c in reply.citations]
+        citations = [c.as_json() for c in reply.citations]
         print(json.dumps({"answer": reply.text, "citations": citations, "abstained": reply.abstained,
                           "mode": reply.mode, "need_id": reply.need_id}, indent=2))
         return

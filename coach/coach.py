@@ -43,7 +43,7 @@ class Coach:
 
     def _log(self, message: IncomingMessage, decision: Decision, reply: Reply):
         question = message.text
-        cited = {c.source_id for c in reply.citations if f"[{c.n}]" in reply.text}
+        cited = {c.source_id for c in reply.cited}
         topics = self.framework.tag(question)
         for passage in decision.passages:
             if passage.source_id in cited:

@@ -31,6 +31,10 @@ class Citation:
     link: str
     updated_at: datetime
 
+    def as_json(self) -> dict:
+        return {"n": self.n, "source_id": self.source_id, "title": self.title, "locator": self.where,
+                "link": self.link, "updated_at": self.updated_at.isoformat()}
+
 
 @dataclass(frozen=True)
 class Action:
@@ -48,3 +52,8 @@ class Reply:
     mode: Literal["extractive", "generated"] = "extractive"
     notice: str = ""  # e.g. "The language model did not answer in time; here are the relevant passages."
     need_id: str = ""
+
+    @property
+    def cited(self) -> list[Citation]:
+        """The sources the answer text cites with [n]; the rest are related reading."""
+        return [c for c in self.citations if f"[{c.n}]" in self.text]

@@ -27,6 +27,9 @@ class Passage:
     keyword: float | None  # BM25 score, when the keyword retriever found it
     competencies: tuple[str, ...] = ()  # the source's competency tags
 
+    def as_json(self) -> dict:
+        return {**self.__dict__, "updated_at": self.updated_at.isoformat()}
+
 
 class Retriever(Protocol):
     def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,

@@ -94,12 +94,11 @@ def api_ask(request: Request, body: AskBody) -> Response:
     reply = request.app.state.container.coach.ask(IncomingMessage(
         learner_id=learner, text=body.question, history=history, channel="web", platform="web"))
     payload = {"answer": reply.text, "abstained": reply.abstained, "mode": reply.mode, "need_id": reply.need_id,
-               "citations": [{"n": c.n, "source_id": c.source_id, "title": c.title, "locator": c.where,
-                              "link": c.link, "updated_at": c.updated_at.isoformat()} for c in reply.citations]}
+               "citations": [c.as_json() for c in reply.citations]}
     return with_cookie(JSONResponse(payload), learner)
 
 
 @router.get("/api/search")
 def api_search(request: Request, q: str = Query(min_length=1, max_length=2000), k: int = Query(5, ge=1, le=20)) -> list[dict]:
     passages = request.app.state.container.knowledge.search(q, k=k)
-    return [{**p.__dict__, "updated_at": p.updated_at.isoformat()} for p in passages]
+    return [p.as_json() for p in passages]

@@ -8,11 +8,11 @@ from typing import Iterable, Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach.ports import Passage
 from coach.store.db import session
 from knowledge.ingest import Ingestor, IngestReport, Progress, count_sources
 from knowledge.metadata import SourceMeta
 from knowledge.models import KnowledgeState, Source, SourcePublic
-from coach.ports import Passage
 from knowledge.retrieval import HybridRetriever
 
 SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "content"

@@ -148,7 +148,8 @@ class Ingestor:
 
         new = _Entries()
         for _, item, _, _, prepared in work:
-            new.add(source_id_for(item.key), item.meta.audience_or_everyone, prepared)
+            for c in prepared:
+                new.add(c.id, c.index_text, c.heading, source_id_for(item.key), item.meta.audience_or_everyone)
         self._upsert(self.vectors, new.chunks)
         self._upsert(self.headings, new.headings)
         now = utcnow()
@@ -224,10 +225,11 @@ class Ingestor:
         for index, entries in ((self.vectors, wanted.chunks), (self.headings, wanted.headings)):
             indexed = index.all_ids()
             missing = {i: e for i, e in entries.items() if i not in indexed}
+            orphans = indexed - entries.keys()
             self._upsert(index, missing, progress)
-            index.delete(indexed - entries.keys())
+            index.delete(orphans)
             if index is self.vectors:
-                embedded, orphans_removed = len(missing), len(indexed - entries.keys())
+                embedded, orphans_removed = len(missing), len(orphans)
         return {"embedded": embedded, "orphans_removed": orphans_removed}
 
 
@@ -245,22 +247,19 @@ class _Entries:
     chunks: dict[str, _Entry] = field(default_factory=dict)
     headings: dict[str, _Entry] = field(default_factory=dict)
 
-    def add(self, source_id: str, audience: list[str], chunks) -> None:
-        for c in chunks:
-            self.chunks[c.id] = _Entry(c.index_text, source_id, audience)
-            if c.heading:
-                self.headings[heading_id(source_id, c.heading)] = _Entry(c.heading, source_id, audience)
+    def add(self, chunk_id: str, index_text: str, heading: str, source_id: str, audience: list[str]) -> None:
+        self.chunks[chunk_id] = _Entry(index_text, source_id, audience)
+        if heading:
+            self.headings[heading_id(source_id, heading)] = _Entry(heading, source_id, audience)
 
 
 def _vector_entries(db, source_ids: list[str] | None = None) -> _Entries:
-    query = select(Chunk.id, Chunk.source_id, Chunk.index_text, Chunk.heading, Chunk.audience)
+    query = select(Chunk.id, Chunk.index_text, Chunk.heading, Chunk.source_id, Chunk.audience)  # as _Entries.add
     if source_ids is not None:
         query = query.where(Chunk.source_id.in_(source_ids))
     entries = _Entries()
-    for chunk_id, source_id, index_text, heading, audience in db.exec(query).all():
-        entries.chunks[chunk_id] = _Entry(index_text, source_id, audience)
-        if heading:
-            entries.headings[heading_id(source_id, heading)] = _Entry(heading, source_id, audience)
+    for row in db.exec(query).all():
+        entries.add(*row)
     return entries
 
 
