@@ -79,5 +79,5 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
                                                            engine=engine, company=settings.company_name,
                                                            budget_s=settings.llm_budget_s))
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(known_names=display_names(engine)),
-                  framework=Framework.load(settings.competencies_file))
+                  framework=Framework.load(settings.competencies_file), human_contact=settings.human_contact)
     return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from coach import needs
+from coach import needs, self_service
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
 from coach.messages import IncomingMessage, Reply
@@ -18,18 +19,43 @@ _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
 
 
 class Coach:
-    def __init__(self, *, engine: Engine, answerer: Answerer, redactor: Redactor, framework: Framework) -> None:
+    def __init__(self, *, engine: Engine, answerer: Answerer, redactor: Redactor, framework: Framework,
+                 human_contact: str = "the L&D team") -> None:
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
+        self.human_contact = human_contact
 
-    def ask(self, message: IncomingMessage) -> Reply:
-        """Personal data is redacted first: it never reaches the needs log, an embeddings endpoint or a model."""
+    def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> Reply:
+        """Personal data is redacted first: it never reaches the needs log, an embeddings endpoint or a model.
+
+        What a learner says about themselves ("what do you know about me", "forget me", "pause", "help") is handled
+        here, is not a learning need and is not logged. `on_partial` receives the answer so far while a model writes.
+        """
+        intent = self_service.intent_of(message.text)
+        if intent:
+            return self_service.respond(self.engine, message.learner_id, intent)
         redacted = replace(message, text=self.redactor.redact(message.text).text,
                            history=tuple(replace(t, text=self.redactor.redact(t.text).text) for t in message.history))
         # placeholders such as <EMAIL> say nothing about the topic: searched without them, logged with them
         searched = replace(redacted, text=_PLACEHOLDER.sub(" ", redacted.text).strip() or redacted.text)
-        decision, reply = self.answerer.answer(searched)
+        decision, reply = self.answerer.answer(searched, on_partial)
         need = self._log(redacted, decision, reply)
-        return replace(reply, need_id=need.id)
+        return replace(reply, need_id=need.id, actions=[replace(a, value=need.id) for a in reply.actions])
+
+    def act(self, learner_id: str, kind: str, value: str = "") -> Reply:
+        """A button the learner pressed under a reply (`Action.kind` and `.value` as the reply carried them)."""
+        if kind in ("helpful", "not_helpful"):
+            self.feedback(need_id=value, learner_id=learner_id, helpful=kind == "helpful")
+            return Reply(text="Thanks: your feedback helps L&D improve the content.", mode="service")
+        if kind == "forget_confirm":
+            return self_service.forget(self.engine, learner_id)
+        if kind in ("forget", "resume"):
+            return self_service.respond(self.engine, learner_id, kind)
+        if kind == "ask_human":
+            return Reply(text=f"For a person who knows this, ask {self.human_contact}. Questions the content could not "
+                              "answer reach L&D as content gaps.", mode="service")
+        if kind == "cancel":
+            return Reply(text="Cancelled: nothing was changed.", mode="service")
+        raise ValueError(f"unknown action {kind!r}")
 
     def feedback(self, *, need_id: str, learner_id: str, helpful: bool) -> None:
         needs.give_feedback(self.engine, need_id=need_id, learner_id=learner_id,

@@ -38,9 +38,9 @@ class Citation:
 
 @dataclass(frozen=True)
 class Action:
-    kind: Literal["helpful", "not_helpful", "lesson", "ask_human"]
+    kind: Literal["helpful", "not_helpful", "lesson", "ask_human", "forget", "forget_confirm", "cancel", "resume"]
     label: str
-    value: str = ""
+    value: str = ""  # what the core needs back when the learner picks it (e.g. the need id being rated)
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Reply:
     citations: list[Citation] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     abstained: bool = False
-    mode: Literal["extractive", "generated"] = "extractive"
+    mode: Literal["extractive", "generated", "service"] = "extractive"  # service: about the learner, not content
     notice: str = ""  # e.g. "The language model did not answer in time; here are the relevant passages."
     need_id: str = ""
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
     llm_budget_s: float = Field(default=20.0, alias="LLM_BUDGET_S")  # retries included; then extractive fallback
     company_name: str = Field(default="the company", alias="COACH_COMPANY_NAME")
+    # who learners are pointed to when they ask for a person (a channel, a mailbox, a team)
+    human_contact: str = Field(default="the L&D team", alias="COACH_HUMAN_CONTACT")
 
     # the competency framework questions are tagged with (empty: the sample in examples/competencies.yaml)
     competencies_file: Path | None = Field(default=None, alias="COACH_COMPETENCIES_FILE")

@@ -32,6 +32,7 @@ class Scripted:
     status: int = 200
     delay: float = 0.0
     retry_after: str | None = None
+    word_delay: float = 0.0  # between streamed words, so a client sees the answer arrive in parts
 
 
 class FakeOpenAI:
@@ -79,6 +80,7 @@ class FakeOpenAI:
                 self.end_headers()
                 words = scripted.text.split(" ")
                 for n, word in enumerate(words):
+                    time.sleep(scripted.word_delay)
                     delta = {"content": word + (" " if n < len(words) - 1 else "")}
                     self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
                                  "model": body["model"], "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})

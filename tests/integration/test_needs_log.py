@@ -59,3 +59,45 @@ def test_learners_see_and_delete_what_is_kept(tmp_path):
     assert json.loads(runner.invoke(app, ["learners", "export", "U7"]).stdout) == {
         "learner_id": "U7", "profile": None, "questions": []}
     assert len(json.loads(runner.invoke(app, ["learners", "export", "U8"]).stdout)["questions"]) == 1
+
+
+def test_learners_ask_in_chat_what_is_kept_and_to_be_forgotten(container, tmp_path):
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    coach = container.coach
+    from coach.learners import update_profile
+
+    update_profile(container.engine, "U3", team="Finance", groups=["managers"])
+    asked = coach.ask(IncomingMessage(learner_id="U3", text="How do I report phishing?"))
+
+    kept = coach.ask(IncomingMessage(learner_id="U3", text="What do you know about me?"))
+    assert kept.mode == "service" and "team: Finance" in kept.text and "How do I report phishing?" in kept.text
+    assert "information-security" in kept.text and [a.kind for a in kept.actions] == ["forget"]
+    assert [n.id for n in needs_of(container.engine, "U3")] == [asked.need_id]  # not logged as a question
+
+    confirm = coach.ask(IncomingMessage(learner_id="U3", text="Forget me!"))
+    assert "1 question(s)" in confirm.text and [a.kind for a in confirm.actions] == ["forget_confirm", "cancel"]
+    assert coach.act("U3", "cancel").text.startswith("Cancelled") and needs_of(container.engine, "U3")
+    done = coach.act("U3", "forget_confirm")
+    assert "deleted your profile and 1 question(s)" in done.text
+    assert coach.export("U3") == {"learner_id": "U3", "profile": None, "questions": []}
+    assert "nothing to forget" in coach.ask(IncomingMessage(learner_id="U3", text="delete my data")).text
+
+    assert "resume" in coach.ask(IncomingMessage(learner_id="U4", text="pause")).text
+    assert coach.export("U4")["profile"]["paused"] is True
+    coach.act("U4", "resume")
+    assert coach.export("U4")["profile"]["paused"] is False
+    assert "forget me" in coach.ask(IncomingMessage(learner_id="U4", text="help")).text
+    # a question that only mentions these words is still a question
+    assert coach.ask(IncomingMessage(learner_id="U4", text="How do I stop a phishing attack?")).mode == "extractive"
+
+
+def test_buttons_under_an_answer_reach_the_core(container, tmp_path):
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    reply = container.coach.ask(IncomingMessage(learner_id="U5", text="How do I report phishing?"))
+    helpful = next(a for a in reply.actions if a.kind == "helpful")
+    assert helpful.value == reply.need_id
+    container.coach.act("U5", helpful.kind, helpful.value)
+    assert [n.feedback for n in needs_of(container.engine, "U5")] == ["helpful"]
+    assert "the L&D team" in container.coach.act("U5", "ask_human", reply.need_id).text
+    with pytest.raises(NotFound):
+        container.coach.act("intruder", "not_helpful", reply.need_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
@@ -16,15 +17,17 @@ def test_ask_and_rate_in_the_web_chat(container, tmp_path):
     browser = TestClient(create_app(container))
 
     page = browser.get("/", params={"q": "How do I report phishing?"})
-    assert page.status_code == 200 and "<blockquote>" in page.text and 'href="#source-1"' in page.text
-    assert "How to report phishing" in page.text
+    assert page.status_code == 200 and "<blockquote>" in page.text
+    key = re.search(r'href="#source-(\w+)-1"', page.text).group(1)
+    assert f'id="source-{key}-1"' in page.text and "How to report phishing" in page.text
     learner = browser.cookies["coach_learner"]
-    need_id = re.search(r'name="need_id" value="([0-9a-f]+)"', page.text).group(1)
+    need_id = re.search(r'name="value" value="([0-9a-f]+)"', page.text).group(1)
 
-    assert "Thanks" in browser.post("/feedback", data={"need_id": need_id, "helpful": "yes"}).text
+    assert "Thanks" in browser.post("/action", data={"kind": "helpful", "value": need_id}).text
     assert [n.feedback for n in needs_of(container.engine, learner)] == ["helpful"]
     stranger = TestClient(create_app(container))
-    assert stranger.post("/feedback", data={"need_id": need_id, "helpful": "no"}).status_code == 404
+    assert stranger.post("/action", data={"kind": "not_helpful", "value": need_id}).status_code == 404
+    assert stranger.post("/action", data={"kind": "explode", "value": ""}).status_code == 400
 
     restricted = browser.get("/", params={"q": "What is the merit budget in the salary review?"}).text
     assert "3.5 percent" not in restricted
@@ -33,3 +36,49 @@ def test_ask_and_rate_in_the_web_chat(container, tmp_path):
                                            "history": [{"speaker": "learner", "text": "How do I report phishing?"}]})
     assert answer.status_code == 200 and answer.json()["citations"][0]["title"] == "How to report phishing"
     assert browser.post("/api/ask", json={"question": ""}).status_code == 422
+
+
+def test_learners_see_and_delete_what_is_kept_from_the_web_chat(container, tmp_path):
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    browser = TestClient(create_app(container))
+    browser.post("/api/ask", json={"question": "How do I report phishing?"})
+    kept = browser.post("/api/ask", json={"question": "what do you know about me?"}).json()
+    assert kept["mode"] == "service" and "How do I report phishing?" in kept["answer"]
+    assert len(browser.get("/api/me").json()["questions"]) == 1
+
+    confirm = browser.get("/", params={"q": "forget me"}).text
+    assert 'value="forget_confirm"' in confirm and "1 question(s)" in confirm
+    assert "I keep nothing about you now" in browser.post("/action", data={"kind": "forget_confirm"}).text
+    assert browser.get("/api/me").json()["questions"] == []
+
+
+def test_answers_stream_into_the_web_chat(tmp_path, embedder):
+    from coach.bootstrap import bootstrap
+    from tests.conftest import make_settings
+    from tests.fakes.openai_api import FakeOpenAI, Scripted
+
+    with FakeOpenAI() as api:
+        api.chat = [Scripted("Forward the e-mail to security@example.com within one hour [1].", word_delay=0.05)]
+        container = bootstrap(make_settings(tmp_path, LLM_BASE_URL=api.base_url, LLM_API_KEY="sk-test"),
+                              embedder=embedder)
+        container.knowledge.ingest([write_content(tmp_path / "content")])
+        with TestClient(create_app(container)).stream(
+                "POST", "/api/ask/stream", json={"question": "How do I report a phishing e-mail?"}) as response:
+            events = [json.loads(line) for line in response.iter_lines() if line]
+    partials = [e["partial"] for e in events[:-1]]
+    assert len(partials) >= 3 and all(a != b for a, b in zip(partials, partials[1:]))
+    assert partials[-1] == "Forward the e-mail to security@example.com within one hour [1]."
+    final = events[-1]
+    assert final["reply"]["mode"] == "generated" and final["reply"]["citations"][0]["title"] == "How to report phishing"
+    assert '<section class="answer">' in final["html"] and "security@example.com" in final["html"]
+
+
+def test_a_failure_while_answering_still_gets_a_reply_in_the_stream(container, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the vector store went away")
+
+    monkeypatch.setattr(container.knowledge, "search", broken)
+    with TestClient(create_app(container)).stream("POST", "/api/ask/stream", json={"question": "Hello?"}) as response:
+        events = [json.loads(line) for line in response.iter_lines() if line]
+    assert events == [{"error": "Something went wrong while answering. Please ask again; if it keeps happening, "
+                                "tell the L&D team."}]

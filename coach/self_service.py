@@ -1,0 +1,86 @@
+"""What a learner can say to the coach about themselves, in any connector: what do you know about me, forget me,
+pause, resume, help. Recognised before a message is treated as a question, and never logged as a need."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from sqlalchemy.engine import Engine
+
+from coach import needs
+from coach.learners import update_profile
+from coach.messages import Action, Reply
+
+_INTENTS = {
+    "export": re.compile(r"what (do|did) you (know|keep|store|have|remember) (about|on) me|"
+                         r"^(show|export|see|download) (me )?(all )?my (data|profile|information|questions)$|^my data$"),
+    "forget": re.compile(r"^(please )?(forget (about )?me|delete (all )?(my data|everything about me|my profile)|"
+                         r"erase (all )?my data)( please)?$"),
+    "pause": re.compile(r"^(pause|stop|unsubscribe|mute)( (nudges|reminders|lessons|messages))?$"),
+    "resume": re.compile(r"^(resume|unpause|unmute|start again)( (nudges|reminders|lessons|messages))?$"),
+    "help": re.compile(r"^(help|\?|what can you do|how does this work)$"),
+}
+
+HELP = ("Ask me a question about your work and I'll answer from the company's learning content, with sources. "
+        "You can also say:\n- *what do you know about me* to see what I keep about you\n"
+        "- *forget me* to delete it all\n- *pause* / *resume* to stop or restart nudges and lessons")
+RECENT = 10
+
+
+def intent_of(text: str) -> str | None:
+    normal = re.sub(r"[^\w\s?]", "", text.lower()).strip()
+    normal = re.sub(r"\s+", " ", normal).rstrip("?").strip() or normal
+    return next((name for name, pattern in _INTENTS.items() if pattern.search(normal)), None)
+
+
+def respond(engine: Engine, learner_id: str, intent: str) -> Reply:
+    if intent == "export":
+        return Reply(text=describe(needs.export(engine, learner_id)), mode="service",
+                     actions=[Action("forget", "Forget me")])
+    if intent == "forget":
+        kept = needs.export(engine, learner_id)
+        if not kept["profile"] and not kept["questions"]:
+            return Reply(text="I keep nothing about you: there is nothing to forget.", mode="service")
+        return Reply(text=f"This deletes your profile and the {len(kept['questions'])} question(s) I keep from you, "
+                          "for good. Are you sure?", mode="service",
+                     actions=[Action("forget_confirm", "Yes, forget me"), Action("cancel", "Cancel")])
+    if intent in ("pause", "resume"):
+        update_profile(engine, learner_id, paused=intent == "pause")
+        if intent == "pause":
+            return Reply(text="Paused: I won't send you nudges or lessons until you say *resume*. "
+                              "You can still ask me anything.", mode="service", actions=[Action("resume", "Resume")])
+        return Reply(text="Welcome back: nudges and lessons are on again.", mode="service")
+    return Reply(text=HELP, mode="service")
+
+
+def forget(engine: Engine, learner_id: str) -> Reply:
+    deleted = needs.forget(engine, learner_id)
+    return Reply(text=f"Done: I deleted your profile and {deleted['questions']} question(s). "
+                      "I keep nothing about you now.", mode="service")
+
+
+def describe(kept: dict) -> str:
+    """The export as a learner reads it in chat; the complete record is `Coach.export` (JSON)."""
+    profile, questions = kept["profile"], kept["questions"]
+    if not profile and not questions:
+        return "I keep nothing about you yet."
+    lines = ["Here is what I keep about you:"]
+    if profile:
+        shown = [f"{label}: {profile[key]}" for key, label in
+                 (("display_name", "name"), ("role", "role"), ("team", "team"), ("timezone", "time zone"),
+                  ("language", "language")) if profile.get(key)]
+        if profile.get("groups"):
+            shown.append("audience groups: " + ", ".join(profile["groups"]))
+        if profile.get("preferences"):
+            shown.append("preferences: " + ", ".join(f"{k} {v}" for k, v in profile["preferences"].items()))
+        shown.append("nudges: " + ("paused" if profile.get("paused") else "on"))
+        lines.append("- Profile: " + "; ".join(shown))
+    topics = Counter(t for q in questions for t in q["topics"])
+    lines.append(f"- {len(questions)} question(s), personal details removed"
+                 + (f"; topics: {', '.join(t for t, _ in topics.most_common(8))}" if topics else ""))
+    for q in questions[-RECENT:][::-1]:
+        status = "answered" if q["answered"] else "not in the content"
+        lines.append(f"  - {q['created_at'][:10]}: {q['question']} ({status})")
+    lines.append("Say *forget me* to delete all of it.")
+    return "\n".join(lines)
