@@ -43,8 +43,8 @@ class Answerer:
 
     def decide(self, message: IncomingMessage) -> Decision:
         context = retrieval_context(message.history)
-        passages = self.retriever.search(message.text, context=context, groups=self.groups_of(message.learner_id),
-                                         k=MAX_SOURCES)
+        groups = [] if message.public else self.groups_of(message.learner_id)
+        passages = self.retriever.search(message.text, context=context, groups=groups, k=MAX_SOURCES)
         # a follow-up ("and in the UK?") is judged with the turns it follows, as it was searched
         question = " ".join([message.text, *context[:1]])
         sentences = score_sentences(question, passages[:3], self.embed)

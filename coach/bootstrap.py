@@ -14,6 +14,7 @@ from coach.generation import AnswerWriter
 from coach.ports import ChatModel
 from coach.competencies import Framework
 from coach.learners import display_names, groups_of
+from coach.rate_limit import RateLimiter
 from coach.redaction import Redactor
 from coach.settings import Settings
 from coach.store.db import make_engine, migrate
@@ -79,5 +80,6 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
                                                            engine=engine, company=settings.company_name,
                                                            budget_s=settings.llm_budget_s))
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(known_names=display_names(engine)),
-                  framework=Framework.load(settings.competencies_file), human_contact=settings.human_contact)
+                  framework=Framework.load(settings.competencies_file), human_contact=settings.human_contact,
+                  rate=RateLimiter(settings.questions_per_minute))
     return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach)

@@ -12,6 +12,7 @@ from coach import needs, self_service
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
 from coach.messages import IncomingMessage, Reply
+from coach.rate_limit import SLOW_DOWN, RateLimiter
 from coach.redaction import Redactor
 
 
@@ -20,9 +21,9 @@ _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
 
 class Coach:
     def __init__(self, *, engine: Engine, answerer: Answerer, redactor: Redactor, framework: Framework,
-                 human_contact: str = "the L&D team") -> None:
+                 human_contact: str = "the L&D team", rate: RateLimiter | None = None) -> None:
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
-        self.human_contact = human_contact
+        self.human_contact, self.rate = human_contact, rate or RateLimiter(0)
 
     def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> Reply:
         """Personal data is redacted first: it never reaches the needs log, an embeddings endpoint or a model.
@@ -32,14 +33,22 @@ class Coach:
         """
         intent = self_service.intent_of(message.text)
         if intent:
-            return self_service.respond(self.engine, message.learner_id, intent)
+            reply = self_service.respond(self.engine, message.learner_id, intent)
+            return replace(self_service.ANSWERED_PRIVATELY, private=reply) if message.public else reply
+        if not self.rate.allow(message.learner_id):
+            return Reply(text=SLOW_DOWN, mode="service")
         redacted = replace(message, text=self.redactor.redact(message.text).text,
                            history=tuple(replace(t, text=self.redactor.redact(t.text).text) for t in message.history))
         # placeholders such as <EMAIL> say nothing about the topic: searched without them, logged with them
         searched = replace(redacted, text=_PLACEHOLDER.sub(" ", redacted.text).strip() or redacted.text)
         decision, reply = self.answerer.answer(searched, on_partial)
-        need = self._log(redacted, decision, reply)
-        return replace(reply, need_id=need.id, actions=[replace(a, value=need.id) for a in reply.actions])
+        if message.public and self.answerer.groups_of(message.learner_id):
+            # the channel sees the `everyone` answer; what only this learner may read goes to them alone
+            fuller_decision, fuller = self.answerer.answer(replace(searched, public=False))
+            if not fuller.abstained and {c.source_id for c in fuller.cited} - {c.source_id for c in reply.cited}:
+                decision, reply = fuller_decision, replace(reply, private=fuller)
+        need = self._log(redacted, decision, reply.private or reply)
+        return with_need(reply, need.id)
 
     def act(self, learner_id: str, kind: str, value: str = "") -> Reply:
         """A button the learner pressed under a reply (`Action.kind` and `.value` as the reply carried them)."""
@@ -57,9 +66,11 @@ class Coach:
             return Reply(text="Cancelled: nothing was changed.", mode="service")
         raise ValueError(f"unknown action {kind!r}")
 
-    def feedback(self, *, need_id: str, learner_id: str, helpful: bool) -> None:
+    def feedback(self, *, need_id: str, learner_id: str, helpful: bool, note: str = "") -> None:
+        """`note`: what the learner says was missing or wrong; redacted like a question."""
         needs.give_feedback(self.engine, need_id=need_id, learner_id=learner_id,
-                            feedback="helpful" if helpful else "not_helpful")
+                            feedback="helpful" if helpful else "not_helpful",
+                            note=self.redactor.redact(note[:2000]).text if note.strip() else None)
 
     def export(self, learner_id: str) -> dict:
         return needs.export(self.engine, learner_id)
@@ -77,3 +88,9 @@ class Coach:
         return needs.record(self.engine, learner_id=message.learner_id, channel=message.channel,
                             platform=message.platform, question=question, topics=topics,
                             answered=not reply.abstained, confidence=decision.probability, sources=sorted(cited))
+
+
+def with_need(reply: Reply, need_id: str) -> Reply:
+    """The need id on the reply and on its buttons (a button press names the answer it rates)."""
+    private = reply.private and with_need(reply.private, need_id)
+    return replace(reply, need_id=need_id, private=private, actions=[replace(a, value=need_id) for a in reply.actions])

@@ -19,6 +19,7 @@ class IncomingMessage:
     history: tuple[Turn, ...] = ()  # earlier turns of this thread / conversation, oldest first
     locale: str = "en"
     platform: str = "web"  # web | cli | slack | teams
+    public: bool = False  # others will read the reply (a channel): only content for `everyone` may be used
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Reply:
     mode: Literal["extractive", "generated", "service"] = "extractive"  # service: about the learner, not content
     notice: str = ""  # e.g. "The language model did not answer in time; here are the relevant passages."
     need_id: str = ""
+    # for a public question: the fuller answer from content only this learner may see, to be sent to them privately
+    private: Reply | None = None
 
     @property
     def cited(self) -> list[Citation]:

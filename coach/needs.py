@@ -28,7 +28,7 @@ def record(engine: Engine, *, learner_id: str, channel: str, platform: str, ques
     return need
 
 
-def give_feedback(engine: Engine, *, need_id: str, learner_id: str, feedback: str) -> Need:
+def give_feedback(engine: Engine, *, need_id: str, learner_id: str, feedback: str, note: str | None = None) -> Need:
     """Only the learner who asked can rate the answer."""
     if feedback not in FEEDBACK:
         raise ValueError(f"feedback must be one of {FEEDBACK}")
@@ -37,6 +37,8 @@ def give_feedback(engine: Engine, *, need_id: str, learner_id: str, feedback: st
         if need is None or need.learner_id != learner_id:
             raise NotFound("That answer is no longer on record (it may have been deleted at your request).")
         need.feedback, need.feedback_at = feedback, utcnow()
+        if note is not None:
+            need.feedback_note = note
         db.add(need)
         db.commit()
         return need

@@ -19,6 +19,7 @@ _INTENTS = {
                          r"erase (all )?my data)( please)?$"),
     "pause": re.compile(r"^(pause|stop|unsubscribe|mute)( (nudges|reminders|lessons|messages))?$"),
     "resume": re.compile(r"^(resume|unpause|unmute|start again)( (nudges|reminders|lessons|messages))?$"),
+    "lesson": re.compile(r"^(lesson|a lesson|(suggest|give me|start) a (micro )?lesson|what should i learn( next)?)$"),
     "help": re.compile(r"^(help|\?|what can you do|how does this work)$"),
 }
 
@@ -26,6 +27,8 @@ HELP = ("Ask me a question about your work and I'll answer from the company's le
         "You can also say:\n- *what do you know about me* to see what I keep about you\n"
         "- *forget me* to delete it all\n- *pause* / *resume* to stop or restart nudges and lessons")
 RECENT = 10
+# asked in a channel, what concerns the learner is answered to them alone
+ANSWERED_PRIVATELY = Reply(text="I've answered you privately.", mode="service")
 
 
 def intent_of(text: str) -> str | None:
@@ -51,6 +54,9 @@ def respond(engine: Engine, learner_id: str, intent: str) -> Reply:
             return Reply(text="Paused: I won't send you nudges or lessons until you say *resume*. "
                               "You can still ask me anything.", mode="service", actions=[Action("resume", "Resume")])
         return Reply(text="Welcome back: nudges and lessons are on again.", mode="service")
+    if intent == "lesson":
+        return Reply(text="No micro-lessons are published yet: L&D adds them to the knowledge base. Meanwhile, ask "
+                          "me anything about your work.", mode="service")
     return Reply(text=HELP, mode="service")
 
 

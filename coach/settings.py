@@ -45,8 +45,21 @@ class Settings(BaseSettings):
     # who learners are pointed to when they ask for a person (a channel, a mailbox, a team)
     human_contact: str = Field(default="the L&D team", alias="COACH_HUMAN_CONTACT")
 
+    # questions a learner may ask per minute, in any chat (0: no limit)
+    questions_per_minute: int = Field(default=8, alias="COACH_QUESTIONS_PER_MINUTE")
+
     # the competency framework questions are tagged with (empty: the sample in examples/competencies.yaml)
     competencies_file: Path | None = Field(default=None, alias="COACH_COMPETENCIES_FILE")
+
+    # Slack: a bot token for one workspace, or client id + secret for the OAuth install flow (many workspaces);
+    # HTTP events at /slack/events need the signing secret; an app-level token (xapp-) switches to Socket Mode
+    slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN")
+    slack_client_id: str = Field(default="", alias="SLACK_CLIENT_ID")
+    slack_client_secret: str = Field(default="", alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    slack_update_interval_s: float = Field(default=1.0, alias="SLACK_UPDATE_INTERVAL_S")  # streamed edits, at most
 
     # retrieval
     retrieval_candidates: int = Field(default=40, alias="COACH_RETRIEVAL_CANDIDATES")
@@ -58,6 +71,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'coach.db').resolve()}"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_signing_secret or self.slack_app_token)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -1,19 +1,33 @@
-"""The app server: one FastAPI app that hosts every connector (web page now; Slack and Teams join it later)."""
+"""The app server: one FastAPI app that hosts every connector (the web chat, Slack; Teams joins it later)."""
 
 from __future__ import annotations
+
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from connectors import web
+from connectors.slack.routes import mount as mount_slack
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    """Connectors register what must start with the server (Socket Mode, clean-ups) and stop with it."""
+    for start in app.state.on_start:
+        await start()
+    yield
+    for stop in app.state.on_stop:
+        await stop()
 
 
 def create_app(container) -> FastAPI:
-    app = FastAPI(title="Learning coach", docs_url="/api/docs", redoc_url=None)
-    app.state.container = container
+    app = FastAPI(title="Learning coach", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
+    app.state.container, app.state.on_start, app.state.on_stop = container, [], []
 
     @app.get("/healthz")
     def healthz() -> dict:
         return {"status": "ok", "sources": len(container.knowledge.sources())}
 
     app.include_router(web.router)
+    mount_slack(app, container)
     return app

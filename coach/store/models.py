@@ -46,6 +46,7 @@ class NeedBase(SQLModel):
     confidence: float = 0.0  # the abstention model's probability that the content answers it
     sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # cited source ids
     feedback: str | None = Field(default=None, max_length=20)  # helpful | not_helpful
+    feedback_note: str | None = Field(default=None, sa_column=Column(Text))  # what was missing (redacted)
 
 
 class Need(NeedBase, table=True):
@@ -72,3 +73,11 @@ class ModelExchange(SQLModel, table=True):
     output_tokens: int = 0
     latency_ms: int = 0
     outcome: str = Field(max_length=20)  # answered | declined | malformed | unavailable | error
+
+
+class SeenEvent(SQLModel, table=True):
+    """A platform event already handled (a Slack event, a Teams activity) or a thread the coach takes part in; the
+    primary key makes "first time?" one atomic insert that holds across processes and replicas."""
+
+    key: str = Field(primary_key=True, max_length=250)
+    seen_at: datetime = Field(default_factory=utcnow, index=True)

@@ -101,3 +101,47 @@ def test_buttons_under_an_answer_reach_the_core(container, tmp_path):
     assert "the L&D team" in container.coach.act("U5", "ask_human", reply.need_id).text
     with pytest.raises(NotFound):
         container.coach.act("intruder", "not_helpful", reply.need_id)
+
+
+def test_a_question_asked_in_a_channel_uses_everyone_content_and_the_rest_goes_privately(container, tmp_path):
+    from coach.learners import update_profile
+
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    update_profile(container.engine, "M1", groups=["managers"])
+    question = "What is the merit budget in the salary review?"
+    reply = container.coach.ask(IncomingMessage(learner_id="M1", text=question, channel="channel", public=True))
+    assert "3.5 percent" not in reply.text and all("salary" not in c.title.lower() for c in reply.citations)
+    assert reply.private is not None and "3.5 percent" in reply.private.text
+    assert reply.private.need_id == reply.need_id
+    # someone outside the group gets no private part, and a direct message needs none
+    assert container.coach.ask(IncomingMessage(learner_id="E1", text=question, public=True)).private is None
+    assert container.coach.ask(IncomingMessage(learner_id="M1", text=question)).private is None
+
+
+def test_learners_are_told_to_slow_down_past_the_rate_limit(container, tmp_path):
+    from coach.rate_limit import RateLimiter
+
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    now = [0.0]
+    container.coach.rate = RateLimiter(2, clock=lambda: now[0])
+    ask = lambda learner: container.coach.ask(IncomingMessage(learner_id=learner, text="How do I report phishing?"))
+    assert [ask("U1").mode, ask("U1").mode, ask("U1").mode] == ["extractive", "extractive", "service"]
+    assert "give me a minute" in ask("U1").text and ask("U2").mode == "extractive"
+    assert len(needs_of(container.engine, "U1")) == 2  # what was refused is not logged
+    now[0] = 61
+    assert ask("U1").mode == "extractive"
+
+
+def test_a_not_helpful_rating_keeps_a_redacted_note(container, tmp_path):
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    reply = container.coach.ask(IncomingMessage(learner_id="U1", text="How do I report phishing?"))
+    container.coach.feedback(need_id=reply.need_id, learner_id="U1", helpful=False,
+                             note="It does not say what to do on mobile; mail me at jo@example.com")
+    [need] = needs_of(container.engine, "U1")
+    assert need.feedback == "not_helpful" and need.feedback_note == "It does not say what to do on mobile; mail me at <EMAIL>"
+
+
+def test_what_is_kept_about_a_learner_is_never_answered_in_a_channel(container):
+    container.coach.ask(IncomingMessage(learner_id="U9", text="How do I report phishing?"))
+    reply = container.coach.ask(IncomingMessage(learner_id="U9", text="what do you know about me", public=True))
+    assert "phishing" not in reply.text and "How do I report phishing?" in reply.private.text

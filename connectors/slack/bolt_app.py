@@ -1,0 +1,199 @@
+"""The coach in Slack: Bolt listeners that translate Slack events, commands and clicks to the core and back.
+
+Every request is verified by Bolt (signature and 5-minute timestamp window: 401 otherwise) and acknowledged before
+any answer is made. Each message is answered once: its (team, channel, ts) is claimed in the database first, which
+absorbs Slack's retries, the twin `message` event of an `app_mention` and redelivery after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from slack_bolt.async_app import AsyncApp, AsyncAssistant
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from coach import seen
+from coach.errors import NotFound
+from coach.learners import groups_of, update_profile
+from coach.messages import IncomingMessage
+from connectors.slack.blocks import answer_blocks, button_action, fallback_text
+from connectors.slack.delivery import THINKING, Place, Replier, learner_id
+from connectors.slack.installations import Installations, OAuthStates
+from connectors.slack.text import plain_text
+
+log = logging.getLogger(__name__)
+
+SCOPES = ["app_mentions:read", "assistant:write", "channels:history", "chat:write", "commands", "groups:history",
+          "im:history", "im:read", "im:write", "mpim:history", "users:read"]
+# `/coach <word>`: what the word means to the core (anything else is a question)
+COMMANDS = {"": "help", "help": "help", "profile": "what do you know about me", "me": "what do you know about me",
+            "forget": "forget me", "pause": "pause", "resume": "resume", "lesson": "lesson"}
+FEEDBACK_VIEW = "coach_feedback_note"
+
+
+def make_client(settings, token: str | None = None) -> AsyncWebClient:
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))  # 429: wait Retry-After
+    return client
+
+
+def build(container) -> AsyncApp:
+    settings, engine, coach = container.settings, container.engine, container.coach
+    oauth = bool(settings.slack_client_id and settings.slack_client_secret)
+    app = AsyncApp(
+        signing_secret=settings.slack_signing_secret or None,
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        client=make_client(settings, None if oauth else settings.slack_bot_token),
+        oauth_flow=AsyncOAuthFlow(client=make_client(settings), settings=AsyncOAuthSettings(
+            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret, scopes=SCOPES,
+            installation_store=Installations(settings.slack_client_id, engine),
+            state_store=OAuthStates(engine))) if oauth else None,
+    )
+    replier, known = Replier(coach, settings.slack_update_interval_s), set()
+
+    async def get_to_know(client: AsyncWebClient, team: str, user: str) -> None:
+        """A new learner's name (so the redactor removes it) and time zone (for nudges), from their Slack profile."""
+        learner = learner_id(team, user)
+        if learner in known or await asyncio.to_thread(groups_of, engine, learner) is not None:
+            known.add(learner)
+            return
+        try:
+            info = (await client.users_info(user=user))["user"]
+        except Exception as exc:  # a profile helps; without one the question is still answered
+            log.warning("users.info failed for a new learner: %s", exc)
+            return
+        name = info.get("real_name") or info.get("profile", {}).get("real_name", "")
+        await asyncio.to_thread(update_profile, engine, learner, display_name=name or None,
+                                timezone=info.get("tz") or None)
+        if name:
+            coach.redactor.add_names([name])
+        known.add(learner)
+
+    async def answer_once(event: dict, context, client: AsyncWebClient, *, public: bool, thread_ts: str | None) -> None:
+        team = context.team_id or event.get("team", "")
+        key = f"slack:msg:{team}:{event['channel']}:{event['ts']}"
+        if not await asyncio.to_thread(seen.first_time, engine, key):
+            return  # a retry, the twin of a mention, or a redelivery: answered already
+        if public and thread_ts:  # follow-ups in this thread are for the coach even without a mention
+            await asyncio.to_thread(seen.first_time, engine, thread_key(team, event["channel"], thread_ts))
+        await get_to_know(client, team, event["user"])
+        place = Place(team=team, channel=event["channel"], user=event["user"], ts=event["ts"], thread_ts=thread_ts,
+                      public=public)
+        await replier.answer(client, place, plain_text(event.get("text", ""), context.bot_user_id),
+                             context.bot_user_id)
+
+    @app.event("app_mention")
+    async def on_mention(event, context, client):
+        if not event.get("bot_id"):
+            await answer_once(event, context, client, public=True, thread_ts=event.get("thread_ts") or event["ts"])
+
+    @app.event("message")
+    async def on_message(event, context, client):
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return  # edits, joins, other bots (Bolt already drops the coach's own messages)
+        if event.get("channel_type") == "im":
+            await answer_once(event, context, client, public=False, thread_ts=event.get("thread_ts"))
+            return
+        thread_ts = event.get("thread_ts")
+        mentioned = context.bot_user_id and f"<@{context.bot_user_id}" in event.get("text", "")
+        team = context.team_id or event.get("team", "")
+        if thread_ts and not mentioned and await asyncio.to_thread(
+                seen.seen, engine, thread_key(team, event["channel"], thread_ts)):
+            await answer_once(event, context, client, public=True, thread_ts=thread_ts)
+
+    assistant = AsyncAssistant()
+
+    @assistant.thread_started
+    async def on_assistant_thread(say, set_suggested_prompts):
+        await say("Hi! Ask me anything about how we work here: I answer from the company's learning content, "
+                  "with sources.")
+        await set_suggested_prompts(prompts=suggested_prompts(container))
+
+    @assistant.user_message
+    async def on_assistant_message(payload, context, client, set_status):
+        await set_status(status="is looking through the learning content…")
+        await answer_once(payload, context, client, public=False, thread_ts=payload["thread_ts"])
+
+    app.use(assistant)
+
+    async def ack_command(ack):
+        await ack(response_type="ephemeral", text=THINKING)
+
+    async def run_command(command, respond, context, client):
+        word, _, rest = command.get("text", "").strip().partition(" ")
+        text = COMMANDS.get(word.lower(), command.get("text", "").strip())
+        if word.lower() == "ask":
+            text = rest
+        await get_to_know(client, context.team_id, command["user_id"])
+        message = IncomingMessage(learner_id=learner_id(context.team_id, command["user_id"]), text=text or "help",
+                                  channel="dm", platform="slack")
+        try:
+            reply = await asyncio.to_thread(coach.ask, message)
+        except Exception:
+            log.exception("answering /coach failed")
+            await respond(text="Sorry, something went wrong while I was answering. Please try again in a minute.",
+                          response_type="ephemeral", replace_original=True)
+            return
+        await respond(text=fallback_text(reply), blocks=answer_blocks(reply), response_type="ephemeral",
+                      replace_original=True)
+
+    app.command("/coach")(ack=ack_command, lazy=[run_command])
+
+    async def ack_only(ack):
+        await ack()
+
+    async def run_action(body, action, respond, context, client):
+        kind, value = button_action(action["action_id"]), action.get("value", "")
+        learner = learner_id(context.team_id, body["user"]["id"])
+        try:
+            if kind == "not_helpful":
+                await asyncio.to_thread(coach.feedback, need_id=value, learner_id=learner, helpful=False)
+                await client.views_open(trigger_id=body["trigger_id"], view=feedback_view(value))
+                return
+            reply = await asyncio.to_thread(coach.act, learner, kind, value)
+        except (NotFound, ValueError) as exc:
+            await respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            return
+        # the confirmation of "forget me" is replaced by its outcome; answers keep their buttons
+        await respond(text=fallback_text(reply), blocks=answer_blocks(reply), response_type="ephemeral",
+                      replace_original=kind in ("forget_confirm", "cancel"))
+
+    app.action(re.compile(r"^coach:"))(ack=ack_only, lazy=[run_action])
+
+    @app.view(FEEDBACK_VIEW)
+    async def on_feedback_note(ack, body, view, context):
+        await ack()
+        note = view["state"]["values"]["note"]["note"].get("value") or ""
+        if note.strip():
+            await asyncio.to_thread(coach.feedback, need_id=view["private_metadata"], helpful=False, note=note,
+                                    learner_id=learner_id(context.team_id, body["user"]["id"]))
+
+    return app
+
+
+def thread_key(team: str, channel: str, thread_ts: str) -> str:
+    return f"slack:thread:{team}:{channel}:{thread_ts}"
+
+
+def suggested_prompts(container) -> list[dict]:
+    newest = sorted(container.knowledge.sources(), key=lambda source: source.updated_at, reverse=True)
+    titles = [s.title for s in newest if s.audience == ["everyone"]][:2]
+    prompts = [{"title": f"About {t}"[:75], "message": f"What should I know about {t}?"} for t in titles]
+    return prompts + [{"title": "What do you know about me?", "message": "What do you know about me?"}]
+
+
+def feedback_view(need_id: str) -> dict:
+    return {
+        "type": "modal", "callback_id": FEEDBACK_VIEW, "private_metadata": need_id,
+        "title": {"type": "plain_text", "text": "What was missing?"},
+        "submit": {"type": "plain_text", "text": "Send"}, "close": {"type": "plain_text", "text": "Skip"},
+        "blocks": [{"type": "input", "block_id": "note", "optional": True,
+                    "label": {"type": "plain_text", "text": "Tell L&D what the answer lacked (optional)"},
+                    "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
+                                "max_length": 2000}}],
+    }

@@ -1,0 +1,43 @@
+"""Slack on the app server: HTTP events at /slack/events (and the OAuth install pages), or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, FastAPI, Request
+
+from coach import seen
+from connectors.slack.bolt_app import build
+
+log = logging.getLogger(__name__)
+
+
+def mount(app: FastAPI, container) -> None:
+    settings = container.settings
+    if not settings.slack_enabled:
+        return
+    bolt = build(container)
+    app.state.slack = bolt
+    app.state.on_start.append(lambda: asyncio.to_thread(seen.forget_older_than, container.engine))
+    if settings.slack_signing_secret:
+        from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+        handler, router = AsyncSlackRequestHandler(bolt), APIRouter()
+
+        async def handle(request: Request):
+            return await handler.handle(request)
+
+        router.add_api_route("/slack/events", handle, methods=["POST"], include_in_schema=False)
+        if bolt.oauth_flow:
+            router.add_api_route("/slack/install", handle, methods=["GET"], include_in_schema=False)
+            router.add_api_route("/slack/oauth_redirect", handle, methods=["GET"], include_in_schema=False)
+        app.include_router(router)
+        log.info("Slack: events at /slack/events%s", " and installs at /slack/install" if bolt.oauth_flow else "")
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+        app.state.on_start.append(socket.connect_async)
+        app.state.on_stop.append(socket.close_async)
+        log.info("Slack: Socket Mode")

@@ -1,0 +1,257 @@
+"""The coach in Slack, through the real /slack/events endpoint with correctly signed requests and a mock Slack Web
+API that records every call: mentions, threads, DMs, /coach, buttons, modals, retries, forgeries, audiences."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coach.bootstrap import bootstrap
+from coach.learners import update_profile
+from coach.needs import needs_of
+from connectors.server import create_app
+from connectors.slack.delivery import FAILED, THINKING
+from tests.conftest import make_settings, write_content
+from tests.fakes.slack_api import TEAM, SlackAPI
+from tests.integration.slack_helpers import (SECRET, as_message_event, button_click, command_body, event_body,
+                                             interaction_body, mention, signed_headers, view_submission)
+
+GENERAL = "C0GENERAL"
+
+
+@dataclass
+class Slack:
+    api: SlackAPI
+    http: TestClient
+    container: object
+
+    def send(self, body: str, *, content_type: str = "application/json", retry: int | None = None, **signing):
+        headers = signed_headers(body, content_type=content_type, **signing)
+        if retry is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.http.post("/slack/events", content=body, headers=headers)
+
+    def event(self, event: dict, **kwargs):
+        return self.send(event_body(event, event_id=kwargs.pop("event_id", None)), **kwargs)
+
+    def finals(self) -> list:
+        """The answers as they ended: edits of the placeholder that are not the placeholder or a partial text."""
+        return [c for c in self.api.of("chat.update") if c.args.get("text") == FAILED
+                or any(b["type"] == "actions" for b in c.args.get("blocks", []))]
+
+    def wait_answers(self, n: int = 1) -> list:
+        self.api.wait_for(lambda calls: len(self.finals()) >= n)
+        time.sleep(0.4)  # anything doubled would arrive now
+        return self.finals()
+
+
+def start(tmp_path, embedder, api: SlackAPI, **settings) -> tuple[TestClient, object]:
+    values = dict(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api.base_url,
+                  SLACK_UPDATE_INTERVAL_S=0.2) | settings
+    container = bootstrap(make_settings(tmp_path, **values), embedder=embedder)
+    return TestClient(create_app(container)), container
+
+
+@pytest.fixture
+def slack(tmp_path, embedder):
+    api = SlackAPI()
+    http, container = start(tmp_path, embedder, api)
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    with http:
+        yield Slack(api, http, container)
+    api.close()
+
+
+def blocks_text(call) -> str:
+    return json.dumps(call.args.get("blocks", [])) + call.args.get("text", "")
+
+
+def test_a_mention_is_answered_once_in_its_thread_despite_retries_and_twin_events(slack):
+    question = slack.api.post_user_message(GENERAL, "U1", "<@UCOACHBOT> How do I report a phishing e-mail?")
+    first = slack.event(mention(question), event_id="EvMENTION")
+    assert first.status_code == 200
+    assert slack.event(mention(question), event_id="EvMENTION", retry=1).status_code == 200
+    assert slack.event(as_message_event(question, "channel"), event_id="EvTWIN").status_code == 200
+
+    [answer] = slack.wait_answers()
+    [placeholder] = slack.api.of("chat.postMessage")
+    assert placeholder.args["thread_ts"] == question["ts"] and placeholder.args["channel"] == GENERAL
+    assert placeholder.token == "xoxb-test"
+    assert "How to report phishing" in blocks_text(answer) and "security@example.com" in blocks_text(answer)
+    assert any(e.get("action_id", "").startswith("coach:helpful") for b in answer.args["blocks"]
+               for e in b.get("elements", []))
+    [need] = needs_of(slack.container.engine, f"slack:{TEAM}:U1")
+    assert need.platform == "slack" and need.channel == "channel" and need.answered
+
+
+def test_a_follow_up_in_the_thread_needs_no_mention_and_keeps_the_context(slack):
+    question = slack.api.post_user_message(GENERAL, "U1", "<@UCOACHBOT> How do I report a phishing e-mail?")
+    slack.event(mention(question))
+    slack.wait_answers()
+    follow_up = slack.api.post_user_message(GENERAL, "U1", "and how fast?", thread_ts=question["ts"])
+    slack.event(as_message_event(follow_up, "channel"))
+    answers = slack.wait_answers(2)
+    assert "hour" in blocks_text(answers[1]).lower()
+    assert slack.api.of("chat.postMessage")[1].args["thread_ts"] == question["ts"]
+    # a thread the coach is not in is left alone
+    other = slack.api.post_user_message(GENERAL, "U2", "lunch?")
+    slack.event(as_message_event(slack.api.post_user_message(GENERAL, "U2", "phishing?", thread_ts=other["ts"]),
+                                 "channel"))
+    time.sleep(0.5)
+    assert len(slack.api.of("chat.postMessage")) == 2
+
+
+def test_a_direct_message_is_answered_in_the_dm_and_bots_are_ignored(slack):
+    question = slack.api.post_user_message("D0DM", "U3", "How do I report phishing?")
+    slack.event(as_message_event(question, "im"))
+    [answer] = slack.wait_answers()
+    [posted] = slack.api.of("chat.postMessage")
+    assert posted.args["channel"] == "D0DM" and "thread_ts" not in posted.args
+    assert "How to report phishing" in blocks_text(answer)
+    profile = slack.container.coach.export(f"slack:{TEAM}:U3")["profile"]
+    assert profile["timezone"] == "Europe/Amsterdam"  # from users.info, for nudges at the right hour
+
+    bot = {**slack.api.post_user_message("D0DM", "U9", "How do I report phishing?"), "bot_id": "BOTHER"}
+    slack.event(as_message_event(bot, "im"))
+    edited = {**slack.api.post_user_message("D0DM", "U3", "x"), "subtype": "message_changed"}
+    slack.event(as_message_event(edited, "im"))
+    time.sleep(0.5)
+    assert len(slack.api.of("chat.postMessage")) == 1
+
+
+def test_forged_and_stale_requests_get_401_and_reach_nothing(slack):
+    body = event_body(mention(slack.api.post_user_message(GENERAL, "U1", "<@UCOACHBOT> phishing?")))
+    forged = slack.http.post("/slack/events", content=body, headers=signed_headers(
+        body, secret="not-the-secret", content_type="application/json"))
+    stale = slack.http.post("/slack/events", content=body, headers=signed_headers(
+        body, timestamp=int(time.time()) - 6 * 60, content_type="application/json"))
+    unsigned = slack.http.post("/slack/events", content=body, headers={"Content-Type": "application/json"})
+    assert (forged.status_code, stale.status_code, unsigned.status_code) == (401, 401, 401)
+    time.sleep(0.3)
+    assert slack.api.calls == []
+
+
+def test_in_a_channel_restricted_content_only_reaches_its_audience_privately(slack):
+    update_profile(slack.container.engine, f"slack:{TEAM}:UMGR", groups=["managers"])
+    question = slack.api.post_user_message(GENERAL, "UMGR", "<@UCOACHBOT> What is the merit budget in the salary review?")
+    slack.event(mention(question))
+    [answer] = slack.wait_answers()
+    slack.api.wait_for(lambda calls: any(c.method == "chat.postEphemeral" for c in calls))
+    in_channel = [blocks_text(c) for c in slack.api.calls if c.method in ("chat.postMessage", "chat.update")]
+    assert all("3.5 percent" not in text for text in in_channel)
+    [private] = slack.api.of("chat.postEphemeral")
+    assert private.args["user"] == "UMGR" and "3.5 percent" in blocks_text(private)
+
+    employee = slack.api.post_user_message(GENERAL, "UEMP", "<@UCOACHBOT> What is the merit budget in the salary review?")
+    slack.event(mention(employee))
+    slack.wait_answers(2)
+    assert len(slack.api.of("chat.postEphemeral")) == 1  # nothing private for someone outside the audience
+    assert all("3.5 percent" not in blocks_text(c) for c in slack.api.calls if c.method != "chat.postEphemeral")
+
+
+def test_the_slash_command_answers_privately(slack):
+    response_url = slack.api.url + "/response/1"
+    ack = slack.send(command_body("ask How do I report phishing?", user="U4", response_url=response_url),
+                     content_type="application/x-www-form-urlencoded")
+    assert ack.status_code == 200 and ack.json()["text"] == THINKING
+    [answer] = slack.api.wait_for(lambda calls: any(c.method == "response_url" for c in calls)) and \
+        slack.api.of("response_url")
+    assert answer.args["response_type"] == "ephemeral" and "How to report phishing" in blocks_text(answer)
+
+    slack.send(command_body("", user="U4", response_url=response_url), content_type="application/x-www-form-urlencoded")
+    slack.api.wait_for(lambda calls: len([c for c in calls if c.method == "response_url"]) >= 2)
+    assert "forget me" in blocks_text(slack.api.of("response_url")[1])
+    slack.send(command_body("pause", user="U4", response_url=response_url), content_type="application/x-www-form-urlencoded")
+    slack.api.wait_for(lambda calls: len([c for c in calls if c.method == "response_url"]) >= 3)
+    assert slack.container.coach.export(f"slack:{TEAM}:U4")["profile"]["paused"] is True
+
+
+def test_buttons_and_the_feedback_modal_reach_the_core(slack):
+    question = slack.api.post_user_message("D0DM", "U5", "How do I report phishing?")
+    slack.event(as_message_event(question, "im"))
+    [answer] = slack.wait_answers()
+    buttons = {e["action_id"]: e["value"] for b in answer.args["blocks"] for e in b.get("elements", [])
+               if e.get("type") == "button"}
+    helpful = next(k for k in buttons if k.startswith("coach:helpful"))
+    not_helpful = next(k for k in buttons if k.startswith("coach:not_helpful"))
+    response_url = slack.api.url + "/response/2"
+    form = "application/x-www-form-urlencoded"
+
+    assert slack.send(interaction_body(button_click(helpful, buttons[helpful], user="U5", response_url=response_url)),
+                      content_type=form).status_code == 200
+    slack.api.wait_for(lambda calls: any(c.method == "response_url" for c in calls))
+    assert [n.feedback for n in needs_of(slack.container.engine, f"slack:{TEAM}:U5")] == ["helpful"]
+
+    slack.send(interaction_body(button_click(not_helpful, buttons[not_helpful], user="U5", response_url=response_url)),
+               content_type=form)
+    [opened] = slack.api.wait_for(lambda calls: any(c.method == "views.open" for c in calls)) and \
+        slack.api.of("views.open")
+    view = opened.args["view"]
+    values = {"note": {"note": {"type": "plain_text_input", "value": "Nothing about phones; I'm on +31 6 1234 5678"}}}
+    submitted = slack.send(interaction_body(view_submission(view["callback_id"], view["private_metadata"], values,
+                                                            user="U5")), content_type=form)
+    assert submitted.status_code == 200
+    [need] = needs_of(slack.container.engine, f"slack:{TEAM}:U5")
+    assert need.feedback == "not_helpful" and need.feedback_note == "Nothing about phones; I'm on <PHONE>"
+
+    # someone else's click cannot rate this answer
+    slack.send(interaction_body(button_click(helpful, buttons[helpful], user="U6", response_url=response_url)),
+               content_type=form)
+    slack.api.wait_for(lambda calls: len([c for c in calls if c.method == "response_url"]) >= 2)
+    assert "no longer on record" in blocks_text(slack.api.of("response_url")[-1])
+
+
+def test_slack_rate_limits_are_waited_out_and_failures_are_told(slack, monkeypatch):
+    slack.api.failures["chat.postMessage"] = [(429, {"Retry-After": "1"})]
+    slack.event(as_message_event(slack.api.post_user_message("D0DM", "U7", "How do I report phishing?"), "im"))
+    [answer] = slack.wait_answers()
+    assert len(slack.api.of("chat.postMessage")) == 2  # refused once, then sent after Retry-After
+    assert "How to report phishing" in blocks_text(answer)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the vector store went away")
+
+    monkeypatch.setattr(slack.container.coach, "ask", broken)
+    slack.event(as_message_event(slack.api.post_user_message("D0DM", "U7", "Expense claims?"), "im"))
+    answers = slack.wait_answers(2)
+    assert answers[1].args["text"] == FAILED
+
+
+def test_the_assistant_thread_suggests_prompts_and_shows_that_it_is_thinking(slack):
+    started = {"type": "assistant_thread_started", "event_ts": "1.0", "assistant_thread": {
+        "user_id": "U8", "channel_id": "D0AST", "thread_ts": "1700000000.500000", "context": {}}}
+    slack.event(started)
+    prompts = slack.api.wait_for(lambda calls: any(c.method == "assistant.threads.setSuggestedPrompts"
+                                                   for c in calls)) and slack.api.of("assistant.threads.setSuggestedPrompts")
+    assert any("know about me" in p["message"] for p in prompts[0].args["prompts"])
+
+    question = slack.api.post_user_message("D0AST", "U8", "How do I report phishing?", thread_ts="1700000000.500000")
+    slack.event(as_message_event(question, "im"))
+    [answer] = slack.wait_answers()
+    [status] = slack.api.of("assistant.threads.setStatus")
+    assert status.args["thread_ts"] == "1700000000.500000" and "learning content" in status.args["status"]
+    assert slack.api.of("chat.postMessage")[-1].args["thread_ts"] == "1700000000.500000"
+    assert "How to report phishing" in blocks_text(answer)
+
+
+def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, embedder):
+    api = SlackAPI()
+    try:
+        http, container = start(tmp_path, embedder, api)
+        container.knowledge.ingest([write_content(tmp_path / "content")])
+        question = api.post_user_message("D0DM", "U1", "How do I report phishing?")
+        body = event_body(as_message_event(question, "im"), event_id="EvONCE")
+        with http:
+            Slack(api, http, container).send(body)
+            Slack(api, http, container).wait_answers()
+        restarted, _ = start(tmp_path, embedder, api)  # a new process on the same database
+        with restarted:
+            assert Slack(api, restarted, container).send(body, retry=3).status_code == 200
+            time.sleep(0.6)
+        assert len(api.of("chat.postMessage")) == 1
+    finally:
+        api.close()

@@ -1,0 +1,270 @@
+"""Slack rendering: Markdown to mrkdwn, answer blocks (sources, buttons, Slack's limits), fallback text, and what a
+learner typed in Slack read back as plain text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from coach.messages import Action, Citation, Reply
+from connectors.slack.blocks import (
+    answer_blocks,
+    button_action,
+    fallback_text,
+    placeholder_blocks,
+    to_mrkdwn,
+)
+from connectors.slack.text import plain_text
+
+WHEN = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
+
+
+def cite(n: int, title: str = "Onboarding guide", link: str = "https://lms.example.com/onboarding",
+         where: str = "p. 4") -> Citation:
+    return Citation(n=n, source_id=f"src{n}", chunk_id=f"src{n}#1", title=title, where=where, link=link,
+                    updated_at=WHEN)
+
+
+def texts(blocks: list[dict]) -> list[str]:
+    return [b["text"]["text"] for b in blocks if b["type"] == "section"]
+
+
+# --- to_mrkdwn ---------------------------------------------------------------------------------------------------
+
+MRKDWN_CASES = [
+    # emphasis: bold must not come out as italic
+    ("**bold** and __also bold__", "*bold* and *also bold*"),
+    ("*italic* and _also italic_", "_italic_ and _also italic_"),
+    ("**bold** then *italic*", "*bold* then _italic_"),
+    ("**bold with *italic* inside**", "*bold with _italic_ inside*"),
+    ("***both***", "*_both_*"),
+    ("~~gone~~", "~gone~"),
+    ("5 * 3 * 2 stays", "5 * 3 * 2 stays"),
+    ("snake_case_name stays", "snake_case_name stays"),
+    # links
+    ("[the guide](https://x.example/guide)", "<https://x.example/guide|the guide>"),
+    ("[**bold label**](https://x.example)", "<https://x.example|bold label>"),
+    ("[a & b](https://x.example/?a=1&b=2)", "<https://x.example/?a=1&amp;b=2|a &amp; b>"),
+    ("[local](docs/page.md)", "local"),
+    ("[wiki](https://w.example/Foo_(bar)) [t](https://x.example \"Title\")",
+     "<https://w.example/Foo_(bar)|wiki> <https://x.example|t>"),
+    ("see https://x.example/a__b__c.", "see https://x.example/a__b__c."),
+    ("(https://x.example/page)", "(https://x.example/page)"),
+    ("<https://x.example/auto>", "<https://x.example/auto>"),
+    # headings, any level
+    ("# Title", "*Title*"),
+    ("### Deeper level ###", "*Deeper level*"),
+    ("## **Already bold**", "*Already bold*"),
+    # lists
+    ("- one\n* two\n+ three", "• one\n• two\n• three"),
+    ("- top\n  - nested\n    - deeper", "• top\n  • nested\n    • deeper"),
+    ("- **bold** item", "• *bold* item"),
+    ("1. first\n2. second", "1. first\n2. second"),
+    ("---", ""),
+    # quotes
+    ("> quoted **text**", "> quoted *text*"),
+    (">> nested quote", "> nested quote"),
+    ("> - quoted item", "> • quoted item"),
+    # escaping
+    ("a < b && c > d", "a &lt; b &amp;&amp; c &gt; d"),
+    ("<script>", "&lt;script&gt;"),
+    # inline code untouched (only escaped)
+    ("run `__init__ **x** [1](y)`", "run `__init__ **x** [1](y)`"),
+    ("`a < b`", "`a &lt; b`"),
+    ("``code with ` tick``", "``code with ` tick``"),
+]
+
+
+@pytest.mark.parametrize(("markdown", "expected"), MRKDWN_CASES)
+def test_to_mrkdwn(markdown: str, expected: str) -> None:
+    assert to_mrkdwn(markdown) == expected
+
+
+def test_fenced_code_is_verbatim_without_language_tag() -> None:
+    markdown = "Intro **x**\n```python\ndef f(a):\n    return a**2  # __not bold__\n- not a list\n```\nAfter *y*"
+    assert to_mrkdwn(markdown) == ("Intro *x*\n```\ndef f(a):\n    return a**2  # __not bold__\n- not a list\n```\n"
+                                   "After _y_")
+
+
+def test_tilde_fence_and_escaping_inside_code() -> None:
+    assert to_mrkdwn("~~~\nif a < b & c:\n~~~") == "```\nif a &lt; b &amp; c:\n```"
+
+
+def test_unclosed_fence_is_closed() -> None:
+    assert to_mrkdwn("```\npartial code") == "```\npartial code\n```"
+
+
+def test_one_line_triple_backticks_is_inline_code() -> None:
+    assert to_mrkdwn("use ```x**y``` here") == "use ```x**y``` here"
+
+
+# --- answer_blocks -------------------------------------------------------------------------------------------------
+
+def test_plain_reply_is_just_its_text() -> None:
+    assert answer_blocks(Reply(text="Hello **there**")) == [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Hello *there*"}}]
+
+
+def test_notice_comes_first_as_context() -> None:
+    blocks = answer_blocks(Reply(text="Answer", notice="The language model is not answering right now."))
+    assert blocks[0] == {"type": "context", "elements": [
+        {"type": "mrkdwn", "text": "The language model is not answering right now."}]}
+    assert texts(blocks) == ["Answer"]
+
+
+def test_citation_markers_link_when_the_source_has_a_link() -> None:
+    reply = Reply(text="Badges first [1], then the form [2]. See `[1]`.",
+                  citations=[cite(1), cite(2, title="Forms", link="")])
+    first = texts(answer_blocks(reply))[0]
+    assert first == "Badges first <https://lms.example.com/onboarding|[1]>, then the form [2]. See `[1]`."
+
+
+def test_sources_list() -> None:
+    reply = Reply(text="Text [1] [2] [3]", citations=[
+        cite(1),
+        cite(2, title="Q&A <draft>", link="", where="slide 3"),
+        cite(3, title="Video", link="https://v.example/x?a=1&b=2", where=""),
+    ])
+    sources = texts(answer_blocks(reply))[1]
+    assert sources == ("*Sources*\n"
+                       "1. *<https://lms.example.com/onboarding|Onboarding guide>* · p. 4 · updated 05 Mar 2026\n"
+                       "2. *Q&amp;A &lt;draft&gt;* · slide 3 · updated 05 Mar 2026\n"
+                       "3. *<https://v.example/x?a=1&amp;b=2|Video>* · updated 05 Mar 2026")
+
+
+def test_non_web_link_is_not_linked() -> None:
+    reply = Reply(text="See [1]", citations=[cite(1, link="/srv/content/guide.pdf")])
+    assert texts(answer_blocks(reply)) == ["See [1]", "*Sources*\n1. *Onboarding guide* · p. 4 · updated 05 Mar 2026"]
+
+
+def test_buttons() -> None:
+    reply = Reply(text="Sure?", actions=[Action("forget_confirm", "Yes, forget me", "need-7"),
+                                         Action("cancel", "Cancel")])
+    actions = answer_blocks(reply)[-1]
+    assert actions == {"type": "actions", "elements": [
+        {"type": "button", "action_id": "coach:forget_confirm", "value": "need-7", "style": "danger",
+         "text": {"type": "plain_text", "text": "Yes, forget me", "emoji": True}},
+        {"type": "button", "action_id": "coach:cancel",
+         "text": {"type": "plain_text", "text": "Cancel", "emoji": True}},
+    ]}
+
+
+def test_button_action_ids_stay_unique() -> None:
+    reply = Reply(text="Pick a lesson", actions=[Action("lesson", "A", "a"), Action("helpful", "Helpful"),
+                                                 Action("lesson", "B", "b"), Action("lesson", "C", "c")])
+    elements = answer_blocks(reply)[-1]["elements"]
+    ids = [e["action_id"] for e in elements]
+    assert ids == ["coach:lesson", "coach:helpful", "coach:lesson:2", "coach:lesson:3"]
+    assert [e["value"] for e in elements if "value" in e] == ["a", "b", "c"]
+    assert "style" not in elements[0]
+    assert [button_action(i) for i in ids] == ["lesson", "helpful", "lesson", "lesson"]
+
+
+def test_button_action() -> None:
+    assert button_action("coach:helpful") == "helpful"
+    assert button_action("coach:helpful:1") == "helpful"
+    assert button_action("coach:not_helpful") == "not_helpful"
+
+
+def test_long_answer_splits_on_lines_below_3000() -> None:
+    lines = [f"Line {i}: " + "word " * 20 for i in range(300)]  # about 33,000 characters
+    sections = texts(answer_blocks(Reply(text="\n".join(lines))))
+    assert len(sections) > 10
+    assert all(0 < len(s) <= 3000 for s in sections)
+    assert "\n".join(sections) == "\n".join(line for line in lines)  # nothing lost, every cut on a line end
+
+
+def test_one_huge_line_is_cut_on_words() -> None:
+    sections = texts(answer_blocks(Reply(text="abcdefgh " * 1000)))
+    assert all(len(s) <= 3000 for s in sections)
+    assert all(set(s.split()) == {"abcdefgh"} for s in sections)
+
+
+def test_code_block_cut_in_two_is_closed_and_reopened() -> None:
+    code = "\n".join(f"x = {i}  # " + "c" * 40 for i in range(150))
+    sections = texts(answer_blocks(Reply(text=f"Code:\n```\n{code}\n```\nDone")))
+    assert len(sections) >= 3
+    assert all(s.count("```") == 2 for s in sections[:-1])
+    assert all(len(s) <= 3000 for s in sections)
+    assert sections[1].startswith("```\nx = ")
+
+
+def test_block_cap_of_50() -> None:
+    text = "\n\n".join("para " * 590 for _ in range(80))  # 80 paragraphs of ~2950 characters
+    reply = Reply(text=text, citations=[cite(1)], actions=[Action("helpful", "Helpful")], notice="Note")
+    blocks = answer_blocks(reply)
+    assert len(blocks) == 50
+    assert blocks[0]["type"] == "context"
+    assert blocks[-1]["type"] == "actions"
+    assert blocks[-2] == {"type": "context", "elements": [
+        {"type": "mrkdwn", "text": "_…the rest did not fit in one Slack message._"}]}
+
+
+def test_at_most_25_buttons() -> None:
+    reply = Reply(text="Many", actions=[Action("lesson", f"L{i}", str(i)) for i in range(30)])
+    assert len(answer_blocks(reply)[-1]["elements"]) == 25
+
+
+# --- placeholder_blocks --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("partial", "expected"), [
+    ("The **first st", "The **first st"),
+    ("A [link](https://x.exa", "A [link](https://x.exa"),
+    ("Code:\n```py\nprint(1", "Code:\n```\nprint(1\n```"),
+    ("**Done** so far", "*Done* so far"),
+    ("", "…"),
+])
+def test_placeholder(partial: str, expected: str) -> None:
+    assert placeholder_blocks(partial) == [{"type": "section", "text": {"type": "mrkdwn", "text": expected}}]
+
+
+def test_long_placeholder_stays_in_one_section() -> None:
+    [block] = placeholder_blocks("line of text\n" * 400)
+    assert len(block["text"]["text"]) <= 3000
+    assert block["text"]["text"].endswith("\n…")
+
+
+# --- fallback_text -------------------------------------------------------------------------------------------------
+
+def test_fallback_strips_markdown() -> None:
+    markdown = ("# Steps\n\n**Badge** first, then *the form* [1].\n- see [guide](https://x.example)\n"
+                "> quoted ~~old~~\n```python\nrun(a_b)\n```\n`code` & more")
+    assert fallback_text(Reply(text=markdown)) == (
+        "Steps\n\nBadge first, then the form [1].\n• see guide\nquoted old\nrun(a_b)\ncode &amp; more")
+
+
+def test_fallback_is_cut_on_a_word() -> None:
+    text = fallback_text(Reply(text="word " * 1000))
+    assert len(text) <= 3000
+    assert text.endswith("word…")
+
+
+def test_short_fallback_is_whole() -> None:
+    assert fallback_text(Reply(text="All good.")) == "All good."
+
+
+# --- plain_text ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("slack", "expected"), [
+    ("<@UBOT> how do I get a badge?", "how do I get a badge?"),
+    ("<@UBOT|coach>   hi", "hi"),
+    ("ask <@U123> or <@U456|anna>", "ask <@U123> or <@U456>"),
+    ("read <https://x.y/a?b=1&amp;c=2|the guide>", "read the guide (https://x.y/a?b=1&c=2)"),
+    ("read <https://x.y>", "read https://x.y"),
+    ("read <https://x.y|x.y>", "read https://x.y"),
+    ("mail <mailto:a@b.c|a@b.c>", "mail a@b.c"),
+    ("in <#C123|general>", "in #general"),
+    ("<!here> <!channel> <!everyone> hello", "hello"),
+    ("ping <!subteam^S123|@team>", "ping @team"),
+    ("a &lt; b &amp;&amp; c &gt; d", "a < b && c > d"),
+    ("literal &amp;lt;", "literal &lt;"),
+    ("  many\n\nlines\t here ", "many lines here"),
+    ("", ""),
+])
+def test_plain_text(slack: str, expected: str) -> None:
+    assert plain_text(slack, "UBOT") == expected
+
+
+def test_plain_text_without_bot_id_keeps_mentions() -> None:
+    assert plain_text("<@UBOT> hi") == "<@UBOT> hi"
