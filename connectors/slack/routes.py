@@ -37,7 +37,15 @@ def mount(app: FastAPI, container) -> None:
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        socket = AsyncSocketModeHandler(bolt, settings.slack_app_token)
-        app.state.on_start.append(socket.connect_async)
-        app.state.on_stop.append(socket.close_async)
+        sockets = []  # made inside the server's event loop, which the handler binds to
+
+        async def connect() -> None:
+            sockets.append(AsyncSocketModeHandler(bolt, settings.slack_app_token))
+            await sockets[0].connect_async()
+
+        async def close() -> None:
+            await sockets[0].close_async()
+
+        app.state.on_start.append(connect)
+        app.state.on_stop.append(close)
         log.info("Slack: Socket Mode")

@@ -27,6 +27,7 @@ class SlackAPI:
     failures: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)  # method -> [(status, headers)]
     users: dict[str, dict] = field(default_factory=dict)  # user id -> users.info "user"
     messages: list[dict] = field(default_factory=list)  # every message in the workspace: channel, ts, thread_ts...
+    socket_url: str = ""  # what apps.connections.open hands out (Socket Mode)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -124,6 +125,8 @@ class SlackAPI:
             user = self.users.get(args["user"], {"id": args["user"], "tz": "Europe/Amsterdam", "is_bot": False,
                                                  "real_name": "", "profile": {}})
             return {"ok": True, "user": user}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_url}
         if method == "oauth.v2.access":
             return {"ok": True, "app_id": "A1", "access_token": "xoxb-installed", "token_type": "bot",
                     "scope": "chat:write,commands", "bot_user_id": BOT_USER, "team": {"id": "T2OTHER", "name": "Other"},

@@ -49,11 +49,11 @@ class Slack:
         return self.finals()
 
 
-def start(tmp_path, embedder, api: SlackAPI, **settings) -> tuple[TestClient, object]:
+def start(tmp_path, embedder, api: SlackAPI, base_url: str = "http://testserver", **settings) -> tuple[TestClient, object]:
     values = dict(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api.base_url,
                   SLACK_UPDATE_INTERVAL_S=0.2) | settings
     container = bootstrap(make_settings(tmp_path, **values), embedder=embedder)
-    return TestClient(create_app(container)), container
+    return TestClient(create_app(container), base_url=base_url), container
 
 
 @pytest.fixture
@@ -255,3 +255,108 @@ def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, em
         assert len(api.of("chat.postMessage")) == 1
     finally:
         api.close()
+
+
+def test_workspaces_install_through_oauth_and_are_answered_with_their_own_token(tmp_path, embedder):
+    import re
+
+    api = SlackAPI()
+    try:
+        http, container = start(tmp_path, embedder, api, SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="1234.5678",
+                                SLACK_CLIENT_SECRET="shh", base_url="https://testserver")  # the state cookie is Secure
+        container.knowledge.ingest([write_content(tmp_path / "content")])
+        with http:
+            page = http.get("/slack/install")
+            assert page.status_code == 200
+            authorize = re.search(r'href="(https://slack.com/oauth/v2/authorize\?[^"]+)"', page.text).group(1)
+            state = re.search(r"state=([\w-]+)", authorize).group(1)
+            assert "client_id=1234.5678" in authorize and "app_mentions%3Aread" in authorize.replace(":", "%3A")
+
+            done = http.get("/slack/oauth_redirect", params={"code": "c0de", "state": state})
+            assert done.status_code == 200
+            assert http.get("/slack/oauth_redirect", params={"code": "c0de", "state": state}).status_code == 400  # used
+            [exchange] = api.of("oauth.v2.access")
+            assert exchange.args["code"] == "c0de" and exchange.args.get("client_id", "1234.5678") == "1234.5678"
+
+            slack = Slack(api, http, container)
+            question = api.post_user_message("D0OTHER", "U2", "How do I report phishing?")
+            slack.send(event_body(as_message_event(question, "im"), team="T2OTHER"))
+            slack.wait_answers()
+            assert {c.token for c in api.of("chat.postMessage", "chat.update")} == {"xoxb-installed"}
+            # a workspace that never installed the app gets nothing
+            stranger = api.post_user_message("D0X", "U3", "How do I report phishing?")
+            slack.send(event_body(as_message_event(stranger, "im"), team="T3UNKNOWN"))
+            time.sleep(0.5)
+            assert len(api.of("chat.postMessage")) == 1
+    finally:
+        api.close()
+
+
+def test_a_written_answer_streams_into_its_placeholder_at_most_once_per_interval(tmp_path, embedder):
+    from tests.fakes.openai_api import FakeOpenAI, Scripted
+
+    api = SlackAPI()
+    with FakeOpenAI() as llm:
+        llm.chat = [Scripted("Forward the e-mail to security@example.com within one hour, then delete it [1].",
+                             word_delay=0.12)]
+        http, container = start(tmp_path, embedder, api, LLM_BASE_URL=llm.base_url, LLM_API_KEY="sk-test",
+                                SLACK_UPDATE_INTERVAL_S=0.4)
+        container.knowledge.ingest([write_content(tmp_path / "content")])
+        with http:
+            slack = Slack(api, http, container)
+            slack.event(as_message_event(api.post_user_message("D0DM", "U1", "How do I report phishing?"), "im"))
+            [answer] = slack.wait_answers()
+    api.close()
+    updates = api.of("chat.update")
+    partials = updates[:-1]
+    assert len(partials) >= 2 and updates[-1] is answer  # the text grew in place, then the cited answer
+    assert all(len(a.args["text"]) < len(b.args["text"]) for a, b in zip(partials, partials[1:]))
+    assert "security@example.com" in blocks_text(answer) and "How to report phishing" in blocks_text(answer)
+    # paced: about 1.2 s of streaming at one edit per 0.4 s is 3-4 edits, not one per word (13 words)
+    assert len(partials) <= 5
+
+
+def test_socket_mode_receives_events_over_a_websocket_and_acknowledges_them(tmp_path, embedder):
+    import threading
+
+    from websockets.sync.server import serve
+
+    api, acks = SlackAPI(), []
+    question = api.post_user_message("D0DM", "U1", "How do I report phishing?")
+
+    def session(websocket):
+        websocket.send(json.dumps({"type": "hello", "num_connections": 1}))
+        websocket.send(json.dumps({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
+                                   "payload": json.loads(event_body(as_message_event(question, "im")))}))
+        for message in websocket:
+            acks.append(json.loads(message))
+
+    with serve(session, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        api.socket_url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}/link"
+        http, container = start(tmp_path, embedder, api, SLACK_SIGNING_SECRET="", SLACK_APP_TOKEN="xapp-test")
+        container.knowledge.ingest([write_content(tmp_path / "content")])
+        with http:
+            slack = Slack(api, http, container)
+            [answer] = slack.wait_answers()
+            assert http.post("/slack/events", content="{}").status_code == 404  # no HTTP events in Socket Mode
+        server.shutdown()
+    api.close()
+    assert {"envelope_id": "env-1"} in acks
+    assert api.of("apps.connections.open")[0].token == "xapp-test"
+    assert "How to report phishing" in blocks_text(answer)
+
+
+def test_the_app_manifest_asks_for_what_the_connector_uses():
+    from pathlib import Path
+
+    import yaml
+
+    from connectors.slack.bolt_app import SCOPES
+
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "deploy/slack/manifest.yml").read_text())
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(SCOPES)
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "message.im", "message.channels", "assistant_thread_started"} <= events
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/coach"]
+    assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
