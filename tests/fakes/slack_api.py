@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
@@ -19,6 +20,7 @@ class Call:
     method: str  # chat.postMessage, ... or "response_url"
     args: dict
     token: str = ""
+    at: float = field(default_factory=time.monotonic)  # when the call arrived
 
 
 @dataclass
