@@ -49,21 +49,29 @@ class Slack:
         return self.finals()
 
 
-def start(tmp_path, embedder, api: SlackAPI, base_url: str = "http://testserver", **settings) -> tuple[TestClient, object]:
+def start(tmp_path, embedder, api: SlackAPI, base_url: str = "http://testserver", content: bool = True,
+          **settings) -> tuple[TestClient, object]:
+    """The app server on the mock Slack API, with the test content ingested (`content=False`: it is there already)."""
     values = dict(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api.base_url,
                   SLACK_UPDATE_INTERVAL_S=0.2) | settings
     container = bootstrap(make_settings(tmp_path, **values), embedder=embedder)
+    if content:
+        container.knowledge.ingest([write_content(tmp_path / "content")])
     return TestClient(create_app(container), base_url=base_url), container
 
 
 @pytest.fixture
-def slack(tmp_path, embedder):
-    api = SlackAPI()
+def api():
+    server = SlackAPI()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def slack(tmp_path, embedder, api):
     http, container = start(tmp_path, embedder, api)
-    container.knowledge.ingest([write_content(tmp_path / "content")])
     with http:
         yield Slack(api, http, container)
-    api.close()
 
 
 def blocks_text(call) -> str:
@@ -238,75 +246,64 @@ def test_the_assistant_thread_suggests_prompts_and_shows_that_it_is_thinking(sla
     assert "How to report phishing" in blocks_text(answer)
 
 
-def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, embedder):
-    api = SlackAPI()
-    try:
-        http, container = start(tmp_path, embedder, api)
-        container.knowledge.ingest([write_content(tmp_path / "content")])
-        question = api.post_user_message("D0DM", "U1", "How do I report phishing?")
-        body = event_body(as_message_event(question, "im"), event_id="EvONCE")
-        with http:
-            Slack(api, http, container).send(body)
-            Slack(api, http, container).wait_answers()
-        restarted, _ = start(tmp_path, embedder, api)  # a new process on the same database
-        with restarted:
-            assert Slack(api, restarted, container).send(body, retry=3).status_code == 200
-            time.sleep(0.6)
-        assert len(api.of("chat.postMessage")) == 1
-    finally:
-        api.close()
+def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, embedder, api):
+    http, container = start(tmp_path, embedder, api)
+    question = api.post_user_message("D0DM", "U1", "How do I report phishing?")
+    body = event_body(as_message_event(question, "im"), event_id="EvONCE")
+    with http:
+        Slack(api, http, container).send(body)
+        Slack(api, http, container).wait_answers()
+    restarted, _ = start(tmp_path, embedder, api, content=False)  # a new process on the same database
+    with restarted:
+        assert Slack(api, restarted, container).send(body, retry=3).status_code == 200
+        time.sleep(0.6)
+    assert len(api.of("chat.postMessage")) == 1
 
 
-def test_workspaces_install_through_oauth_and_are_answered_with_their_own_token(tmp_path, embedder):
+def test_workspaces_install_through_oauth_and_are_answered_with_their_own_token(tmp_path, embedder, api):
+    import base64
     import re
 
-    api = SlackAPI()
-    try:
-        http, container = start(tmp_path, embedder, api, SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="1234.5678",
-                                SLACK_CLIENT_SECRET="shh", base_url="https://testserver")  # the state cookie is Secure
-        container.knowledge.ingest([write_content(tmp_path / "content")])
-        with http:
-            page = http.get("/slack/install")
-            assert page.status_code == 200
-            authorize = re.search(r'href="(https://slack.com/oauth/v2/authorize\?[^"]+)"', page.text).group(1)
-            state = re.search(r"state=([\w-]+)", authorize).group(1)
-            assert "client_id=1234.5678" in authorize and "app_mentions%3Aread" in authorize.replace(":", "%3A")
+    http, container = start(tmp_path, embedder, api, SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="1234.5678",
+                            SLACK_CLIENT_SECRET="shh", base_url="https://testserver")  # the state cookie is Secure
+    with http:
+        page = http.get("/slack/install")
+        assert page.status_code == 200
+        authorize = re.search(r'href="(https://slack.com/oauth/v2/authorize\?[^"]+)"', page.text).group(1)
+        state = re.search(r"state=([\w-]+)", authorize).group(1)
+        assert "client_id=1234.5678" in authorize and "app_mentions%3Aread" in authorize.replace(":", "%3A")
 
-            done = http.get("/slack/oauth_redirect", params={"code": "c0de", "state": state})
-            assert done.status_code == 200
-            assert http.get("/slack/oauth_redirect", params={"code": "c0de", "state": state}).status_code == 400  # used
-            [exchange] = api.of("oauth.v2.access")
-            assert exchange.args["code"] == "c0de" and exchange.args.get("client_id", "1234.5678") == "1234.5678"
+        done = http.get("/slack/oauth_redirect", params={"code": "c0de", "state": state})
+        assert done.status_code == 200
+        assert http.get("/slack/oauth_redirect", params={"code": "c0de", "state": state}).status_code == 400  # used
+        [exchange] = api.of("oauth.v2.access")
+        assert exchange.args["code"] == "c0de"
+        assert exchange.token == "Basic " + base64.b64encode(b"1234.5678:shh").decode()  # the app's own credentials
 
-            slack = Slack(api, http, container)
-            question = api.post_user_message("D0OTHER", "U2", "How do I report phishing?")
-            slack.send(event_body(as_message_event(question, "im"), team="T2OTHER"))
-            slack.wait_answers()
-            assert {c.token for c in api.of("chat.postMessage", "chat.update")} == {"xoxb-installed"}
-            # a workspace that never installed the app gets nothing
-            stranger = api.post_user_message("D0X", "U3", "How do I report phishing?")
-            slack.send(event_body(as_message_event(stranger, "im"), team="T3UNKNOWN"))
-            time.sleep(0.5)
-            assert len(api.of("chat.postMessage")) == 1
-    finally:
-        api.close()
+        slack = Slack(api, http, container)
+        question = api.post_user_message("D0OTHER", "U2", "How do I report phishing?")
+        slack.send(event_body(as_message_event(question, "im"), team="T2OTHER"))
+        slack.wait_answers()
+        assert {c.token for c in api.of("chat.postMessage", "chat.update")} == {"xoxb-installed"}
+        # a workspace that never installed the app gets nothing
+        stranger = api.post_user_message("D0X", "U3", "How do I report phishing?")
+        slack.send(event_body(as_message_event(stranger, "im"), team="T3UNKNOWN"))
+        time.sleep(0.5)
+        assert len(api.of("chat.postMessage")) == 1
 
 
-def test_a_written_answer_streams_into_its_placeholder_at_most_once_per_interval(tmp_path, embedder):
+def test_a_written_answer_streams_into_its_placeholder_at_most_once_per_interval(tmp_path, embedder, api):
     from tests.fakes.openai_api import FakeOpenAI, Scripted
 
-    api = SlackAPI()
     with FakeOpenAI() as llm:
         llm.chat = [Scripted("Forward the e-mail to security@example.com within one hour, then delete it [1].",
                              word_delay=0.12)]
         http, container = start(tmp_path, embedder, api, LLM_BASE_URL=llm.base_url, LLM_API_KEY="sk-test",
                                 SLACK_UPDATE_INTERVAL_S=0.4)
-        container.knowledge.ingest([write_content(tmp_path / "content")])
         with http:
             slack = Slack(api, http, container)
             slack.event(as_message_event(api.post_user_message("D0DM", "U1", "How do I report phishing?"), "im"))
             [answer] = slack.wait_answers()
-    api.close()
     updates = api.of("chat.update")
     partials = updates[:-1]
     assert len(partials) >= 2 and updates[-1] is answer  # the text grew in place, then the cited answer
@@ -316,12 +313,12 @@ def test_a_written_answer_streams_into_its_placeholder_at_most_once_per_interval
     assert len(partials) <= 5
 
 
-def test_socket_mode_receives_events_over_a_websocket_and_acknowledges_them(tmp_path, embedder):
+def test_socket_mode_receives_events_over_a_websocket_and_acknowledges_them(tmp_path, embedder, api):
     import threading
 
     from websockets.sync.server import serve
 
-    api, acks = SlackAPI(), []
+    acks = []
     question = api.post_user_message("D0DM", "U1", "How do I report phishing?")
 
     def session(websocket):
@@ -335,13 +332,11 @@ def test_socket_mode_receives_events_over_a_websocket_and_acknowledges_them(tmp_
         threading.Thread(target=server.serve_forever, daemon=True).start()
         api.socket_url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}/link"
         http, container = start(tmp_path, embedder, api, SLACK_SIGNING_SECRET="", SLACK_APP_TOKEN="xapp-test")
-        container.knowledge.ingest([write_content(tmp_path / "content")])
         with http:
             slack = Slack(api, http, container)
             [answer] = slack.wait_answers()
             assert http.post("/slack/events", content="{}").status_code == 404  # no HTTP events in Socket Mode
         server.shutdown()
-    api.close()
     assert {"envelope_id": "env-1"} in acks
     assert api.of("apps.connections.open")[0].token == "xapp-test"
     assert "How to report phishing" in blocks_text(answer)
