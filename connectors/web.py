@@ -37,7 +37,7 @@ blockquote{{margin:.4rem 0;padding-left:.8rem;border-left:4px solid #2b6cb0}}.wh
 <h1>Learning coach</h1>
 <div id="conversation" aria-live="polite">{body}</div>
 <form id="ask" method="get" action="/"><label for="q">Ask about your company's learning content</label><br>
-<input type="text" id="q" name="q" value="{query}" autocomplete="off" autofocus> <button type="submit">Ask</button>
+<input type="text" id="q" name="q" autocomplete="off" autofocus> <button type="submit">Ask</button>
 </form><p class="where">Say <em>help</em> to see what else I can do.</p>
 <script src="/static/chat.js" defer></script></body></html>"""
 
@@ -92,7 +92,7 @@ def page(request: Request, q: str = "") -> Response:
     learner, body = learner_of(request), ""
     if q.strip():
         body = exchange(q, request.app.state.container.coach.ask(message_of(learner, q)))
-    return with_cookie(HTMLResponse(PAGE.format(query="", body=body)), learner)
+    return with_cookie(HTMLResponse(PAGE.format(body=body)), learner)
 
 
 @router.get("/static/chat.js", include_in_schema=False)
@@ -110,7 +110,7 @@ def action(request: Request, kind: str = Form(pattern=r"^[a-z_]{1,20}$"), value:
         body, status = f"<p role=status>{escape(str(exc))}</p>", 404
     except ValueError as exc:
         body, status = f"<p role=status>{escape(str(exc))}</p>", 400
-    return with_cookie(HTMLResponse(PAGE.format(query="", body=body), status_code=status), learner)
+    return with_cookie(HTMLResponse(PAGE.format(body=body), status_code=status), learner)
 
 
 class AskBody(BaseModel):

@@ -22,7 +22,7 @@ from coach.errors import NotFound
 from coach.learners import groups_of, update_profile
 from coach.messages import IncomingMessage
 from connectors.slack.blocks import answer_blocks, button_action, fallback_text
-from connectors.slack.delivery import THINKING, Place, Replier, learner_id
+from connectors.slack.delivery import FAILED, THINKING, Place, Replier, learner_id
 from connectors.slack.installations import Installations, OAuthStates
 from connectors.slack.text import plain_text
 
@@ -136,8 +136,7 @@ def build(container) -> AsyncApp:
             reply = await asyncio.to_thread(coach.ask, message)
         except Exception:
             log.exception("answering /coach failed")
-            await respond(text="Sorry, something went wrong while I was answering. Please try again in a minute.",
-                          response_type="ephemeral", replace_original=True)
+            await respond(text=FAILED, response_type="ephemeral", replace_original=True)
             return
         await respond(text=fallback_text(reply), blocks=answer_blocks(reply), response_type="ephemeral",
                       replace_original=True)
