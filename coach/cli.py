@@ -1,4 +1,4 @@
-"""The `coach` command: serve, ingest, remove, sources, search, learners, reindex."""
+"""The `coach` command: serve, ingest, remove, sources, search, learners, reindex, teams-package."""
 
 from __future__ import annotations
 
@@ -197,6 +197,27 @@ def reindex() -> None:
     console.print(f"Embedded {result['embedded']} chunks, removed {result['orphans_removed']} orphan vectors.")
 
 
+@app.command("teams-package")
+def teams_package(
+    out: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path("learning-coach-teams.zip"),
+) -> None:
+    """Build the Microsoft Teams app package (manifest with the bot id, two icons) an admin uploads to Teams."""
+    from rich.markup import escape
+
+    from coach.settings import Settings
+    from connectors.teams.package import build_package
+
+    try:
+        written = build_package(Settings(), out)  # settings only: no models, no database
+    except ValueError as exc:
+        errors.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"Wrote {written.resolve()}", soft_wrap=True, markup=False, highlight=False)
+    console.print("Upload it in Teams (Apps -> Manage your apps -> Upload an app -> Upload a custom app) or, "
+                  "for everyone, in the Teams admin center (Teams apps -> Manage apps -> Upload new app).",
+                  soft_wrap=True, markup=False, highlight=False)
+
+
 @learners_app.command("set")
 def learners_set(
     learner_id: Annotated[str, typer.Argument(help="The learner's id (Slack/Teams user id or e-mail).")],
@@ -245,4 +266,5 @@ def learners_export(learner_id: Annotated[str, typer.Argument(help="The learner'
 def learners_forget(learner_id: Annotated[str, typer.Argument(help="The learner's id.")]) -> None:
     """Delete everything kept about a learner (their questions and profile)."""
     deleted = _container().coach.forget(learner_id)
-    console.print(f"Deleted {deleted['questions']} questions and {deleted['profile']} profile of {learner_id}.")
+    console.print(f"Deleted {deleted['questions']} questions, {deleted['profile']} profile and "
+                  f"{deleted['chat_addresses']} chat addresses of {learner_id}.")

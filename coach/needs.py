@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach import addresses
 from coach.errors import NotFound
 from coach.store.db import session
 from coach.store.models import Learner, LearnerPublic, Need, NeedPublic, utcnow
@@ -58,6 +59,7 @@ def export(engine: Engine, learner_id: str) -> dict:
         "learner_id": learner_id,
         "profile": LearnerPublic.model_validate(learner, from_attributes=True).model_dump(mode="json") if learner else None,
         "questions": [n.model_dump(mode="json") for n in needs_of(engine, learner_id)],
+        "reachable_in": addresses.of_learner(engine, learner_id),
     }
 
 
@@ -67,4 +69,4 @@ def forget(engine: Engine, learner_id: str) -> dict[str, int]:
         needs = db.exec(delete(Need).where(Need.learner_id == learner_id)).rowcount
         profiles = db.exec(delete(Learner).where(Learner.id == learner_id)).rowcount
         db.commit()
-    return {"questions": needs, "profile": profiles}
+    return {"questions": needs, "profile": profiles, "chat_addresses": addresses.forget(engine, learner_id)}

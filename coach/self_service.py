@@ -43,9 +43,10 @@ def respond(engine: Engine, learner_id: str, intent: str) -> Reply:
                      actions=[Action("forget", "Forget me")])
     if intent == "forget":
         kept = needs.export(engine, learner_id)
-        if not kept["profile"] and not kept["questions"]:
+        if not kept["profile"] and not kept["questions"] and not kept["reachable_in"]:
             return Reply(text="I keep nothing about you: there is nothing to forget.", mode="service")
-        return Reply(text=f"This deletes your profile and the {len(kept['questions'])} question(s) I keep from you, "
+        return Reply(text=f"This deletes your profile, the {len(kept['questions'])} question(s) I keep from you "
+                          "and where I can message you, "
                           "for good. Are you sure?", mode="service",
                      actions=[Action("forget_confirm", "Yes, forget me"), Action("cancel", "Cancel")])
     if intent in ("pause", "resume"):
@@ -69,7 +70,7 @@ def forget(engine: Engine, learner_id: str) -> Reply:
 def describe(kept: dict) -> str:
     """The export as a learner reads it in chat; the complete record is `Coach.export` (JSON)."""
     profile, questions = kept["profile"], kept["questions"]
-    if not profile and not questions:
+    if not profile and not questions and not kept["reachable_in"]:
         return "I keep nothing about you yet."
     lines = ["Here is what I keep about you:"]
     if profile:
@@ -88,5 +89,7 @@ def describe(kept: dict) -> str:
     for q in questions[-RECENT:][::-1]:
         status = "answered" if q["answered"] else "not in the content"
         lines.append(f"  - {q['created_at'][:10]}: {q['question']} ({status})")
+    if kept["reachable_in"]:
+        lines.append("- Where I can message you: " + ", ".join(kept["reachable_in"]))
     lines.append("Say *forget me* to delete all of it.")
     return "\n".join(lines)

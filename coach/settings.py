@@ -61,6 +61,19 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     slack_update_interval_s: float = Field(default=1.0, alias="SLACK_UPDATE_INTERVAL_S")  # streamed edits, at most
 
+    # Teams (Bot Framework): activities at /api/messages; with an empty app id it runs unauthenticated (local use with
+    # the Bot Framework Emulator). Single-tenant bots also set the tenant id.
+    microsoft_app_id: str = Field(default="", alias="MICROSOFT_APP_ID")
+    microsoft_app_password: str = Field(default="", alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str = Field(default="", alias="MICROSOFT_APP_TENANT_ID")
+    # where incoming tokens' signing keys are published and who issues them (defaults: the public Azure cloud;
+    # set for sovereign clouds, or for tests against a local OpenID provider)
+    teams_openid_metadata_url: str = Field(default="", alias="TEAMS_OPENID_METADATA_URL")
+    teams_token_issuer: str = Field(default="", alias="TEAMS_TOKEN_ISSUER")
+    teams_update_interval_s: float = Field(default=1.0, alias="TEAMS_UPDATE_INTERVAL_S")  # streamed updates, at most
+    # the app's public https address, for the Teams app package (valid domains) and links
+    public_url: str = Field(default="", alias="COACH_PUBLIC_URL")
+
     # retrieval
     retrieval_candidates: int = Field(default=40, alias="COACH_RETRIEVAL_CANDIDATES")
     retrieval_dense_weight: float = Field(default=0.8, alias="COACH_RETRIEVAL_DENSE_WEIGHT")

@@ -1,4 +1,4 @@
-"""The app server: one FastAPI app that hosts every connector (the web chat, Slack; Teams joins it later)."""
+"""The app server: one FastAPI app that hosts every connector (the web chat, Slack, Teams)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from connectors import web
 from connectors.slack.routes import mount as mount_slack
+from connectors.teams.routes import mount as mount_teams
 
 
 @asynccontextmanager
@@ -20,7 +21,8 @@ async def lifespan(app: FastAPI):
         await stop()
 
 
-def create_app(container) -> FastAPI:
+def create_app(container, teams_credentials=None) -> FastAPI:
+    """`teams_credentials`: how outgoing Teams calls get a token (default: the app id and password from settings)."""
     app = FastAPI(title="Learning coach", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
     app.state.container, app.state.on_start, app.state.on_stop = container, [], []
 
@@ -30,4 +32,5 @@ def create_app(container) -> FastAPI:
 
     app.include_router(web.router)
     mount_slack(app, container)
+    mount_teams(app, container, teams_credentials)
     return app

@@ -81,3 +81,16 @@ class SeenEvent(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=250)
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ChatAddress(SQLModel, table=True):
+    """Where the coach can reach someone later without being asked (nudges, lessons, private answers): a platform's
+    conversation reference, kept as the connector gave it. Personal chats, and members met in a channel (from whose
+    reference a personal chat can be opened), belong to a learner; channels to no one."""
+
+    key: str = Field(primary_key=True, max_length=250)  # <platform>:<kind>:<learner id or channel id>
+    platform: str = Field(max_length=20)
+    kind: str = Field(max_length=20)  # personal | member | channel
+    learner_id: str = Field(default="", index=True, max_length=200)
+    reference: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)

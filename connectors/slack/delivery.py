@@ -3,10 +3,8 @@ the cited answer; what only the asker may read goes to them alone; a failure is 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -16,6 +14,7 @@ from coach.conversation import Turn
 from coach.messages import IncomingMessage, Reply
 from connectors.slack.blocks import answer_blocks, fallback_text, placeholder_blocks, to_mrkdwn
 from connectors.slack.text import plain_text
+from connectors.streaming import ask_showing_progress
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +74,12 @@ class Replier:
         posted = await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=THINKING,
                                                blocks=placeholder_blocks(THINKING))
         where = {"channel": posted["channel"], "ts": posted["ts"]}
-        latest: list[str] = []
-        pump = asyncio.create_task(self._stream(client, where, latest))
-        try:
-            reply = await asyncio.to_thread(self.coach.ask, message, latest.append)
-        except Exception:
-            log.exception("answering a Slack question failed")
-            reply = None
-        finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+
+        async def show(text: str) -> None:
+            with contextlib.suppress(SlackApiError):  # a missed intermediate edit is harmless
+                await client.chat_update(**where, text=to_mrkdwn(text), blocks=placeholder_blocks(text + " …"))
+
+        reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
         if reply is None:
             await self._show(client, place, where, text=FAILED, blocks=placeholder_blocks(FAILED))
             return
@@ -93,16 +87,6 @@ class Replier:
         if reply.private:
             await client.chat_postEphemeral(channel=place.channel, user=place.user, thread_ts=place.thread_ts,
                                             text=PRIVATELY, blocks=private_blocks(reply.private))
-
-    async def _stream(self, client: AsyncWebClient, where: dict, latest: list[str]) -> None:
-        shown, last = "", time.monotonic()
-        while True:
-            await asyncio.sleep(max(0.0, self.interval_s - (time.monotonic() - last)))
-            last = time.monotonic()
-            if latest and latest[-1] != shown:
-                shown = latest[-1]
-                with contextlib.suppress(SlackApiError):  # a missed intermediate edit is harmless
-                    await client.chat_update(**where, text=to_mrkdwn(shown), blocks=placeholder_blocks(shown + " …"))
 
     async def _show(self, client: AsyncWebClient, place: Place, where: dict, *, text: str, blocks: list[dict]) -> None:
         """Edit the placeholder into the final message; if Slack refuses the edit, post it as a new message."""

@@ -1,0 +1,41 @@
+"""Answering while showing progress, for every chat connector: the core answers in a worker thread while the newest
+partial text is shown at most once per interval."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Awaitable, Callable
+
+from coach.messages import IncomingMessage, Reply
+
+log = logging.getLogger(__name__)
+
+
+async def ask_showing_progress(coach, message: IncomingMessage, show: Callable[[str], Awaitable[None]],
+                               interval_s: float) -> Reply | None:
+    """`coach.ask`, calling `show(text so far)` whenever the text changed, at most every `interval_s`; None when
+    answering failed (logged), for the connector to apologise. `show` must swallow its own delivery errors."""
+    latest: list[str] = []
+
+    async def pump() -> None:
+        shown, last = "", time.monotonic()
+        while True:
+            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - last)))
+            last = time.monotonic()
+            if latest and latest[-1] != shown:
+                shown = latest[-1]
+                await show(shown)
+
+    task = asyncio.create_task(pump())
+    try:
+        return await asyncio.to_thread(coach.ask, message, latest.append)
+    except Exception:
+        log.exception("answering a %s question failed", message.platform)
+        return None
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

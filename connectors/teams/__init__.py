@@ -1,0 +1,1 @@
+"""The Teams connector: botbuilder-core on the app server, translating Teams <-> core only."""

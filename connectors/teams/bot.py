@@ -1,0 +1,229 @@
+"""The coach's Teams bot: questions in personal chats, group chats and channels; card actions; welcome on install;
+conversation references kept for later proactive messages. Translates Teams <-> core only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections import OrderedDict, deque
+
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from coach import addresses, seen
+from coach.conversation import Turn
+from coach.errors import NotFound
+from coach.learners import update_profile
+from coach.messages import IncomingMessage, Reply
+from connectors.streaming import ask_showing_progress
+from connectors.teams.cards import answer_card, chosen
+from connectors.teams.delivery import FAILED, UNDELIVERED, Stream, answer_activity, card_activity, send
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+CONTEXT_TURNS = 6
+KEPT_CONVERSATIONS = 5000  # conversations whose recent turns are kept in memory for follow-ups
+WELCOME = ("Hi{name}! I'm your learning coach. Ask me anything about how we work here: I answer from the company's "
+           "learning content and say where each answer comes from. Say *help* to see what else I can do.")
+PRIVATE_ELSEWHERE = ("I found a fuller answer in content meant for you. I couldn't message you privately: open a "
+                     "chat with me and ask there.")
+_MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE)
+_CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
+_MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+
+
+def learner_id(activity: Activity) -> str:
+    user = activity.from_property
+    return f"teams:{tenant_of(activity)}:{user.aad_object_id or user.id}"
+
+
+def tenant_of(activity: Activity) -> str:
+    tenant = (activity.channel_data or {}).get("tenant", {}) if isinstance(activity.channel_data, dict) else {}
+    return activity.conversation.tenant_id or tenant.get("id", "") or "default"
+
+
+def question_text(activity: Activity) -> str:
+    """The text without the @mention of the coach (other people's mentions keep their names)."""
+    names = {m.additional_properties.get("text", "") for m in TurnContext.get_mentions(activity)
+             if m.additional_properties.get("mentioned", {}).get("id") == activity.recipient.id}
+    text = activity.text or ""
+    for name in names:
+        text = text.replace(name, " ")
+    text = _MENTION.sub(r"\1", text)
+    return re.sub(r"\s+", " ", text.replace("&nbsp;", " ")).strip()
+
+
+class CoachBot(ActivityHandler):
+    def __init__(self, container, adapter, app_id: str, interval_s: float = 1.0) -> None:
+        self.coach, self.engine = container.coach, container.engine
+        self.adapter, self.app_id, self.interval_s = adapter, app_id, interval_s
+        self.turns: OrderedDict[str, deque[Turn]] = OrderedDict()  # recent turns per conversation / thread
+
+    # --- questions ---------------------------------------------------------------------------------------------
+
+    async def on_message_activity(self, context: TurnContext) -> None:
+        activity = context.activity
+        if not await asyncio.to_thread(seen.first_time, self.engine,
+                                       f"teams:activity:{activity.conversation.id}:{activity.id}"):
+            return  # Teams redelivered it: it is answered (or being answered) already
+        await self.remember(context)
+        if choice := chosen(activity.value):  # a card button on a client that sends Action.Submit
+            outcome = await self.act(context, *choice)
+            await send(context, outcome if isinstance(outcome, Activity) else outcome or "Done.")
+            return
+        text = question_text(activity)
+        if not text:
+            return
+        await self.answer(context, text)
+
+    async def answer(self, context: TurnContext, text: str) -> None:
+        activity = context.activity
+        public = activity.conversation.conversation_type in ("channel", "groupChat")
+        learner = learner_id(activity)
+        turns = self._turns(activity.conversation.id)
+        message = IncomingMessage(learner_id=learner, text=text, platform=PLATFORM, public=public,
+                                  channel="channel" if public else "dm", history=tuple(turns))
+        stream = Stream(context)
+        with contextlib.suppress(HttpOperationError, ClientRequestError):
+            await stream.start()  # a missing typing indicator must not cost the answer
+
+        async def show(text: str) -> None:
+            with contextlib.suppress(HttpOperationError, ClientRequestError):  # a missed update is harmless
+                await stream.update(text)
+
+        reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
+        if reply is None:
+            await self._deliver(stream, Activity(type="message", text=FAILED))
+            return
+        turns.extend([Turn("learner", text), Turn("coach", reply.text)])
+        await self._deliver(stream, answer_activity(reply, text_in_message=stream.streaming))
+        if reply.private and not await self.send(learner, reply.private, context=context):
+            await send(context, PRIVATE_ELSEWHERE)
+
+    async def _deliver(self, stream: Stream, activity: Activity) -> None:
+        """The final message; if Teams will not take it even after retries, say so in a short message."""
+        try:
+            await stream.finish(activity)
+        except (HttpOperationError, ClientRequestError):
+            log.exception("Teams did not take an answer")
+            try:
+                await send(stream.context, UNDELIVERED)
+            except (HttpOperationError, ClientRequestError):
+                log.error("Teams took neither the answer nor the apology: the learner was not told")
+
+    def _turns(self, conversation: str) -> deque[Turn]:
+        turns = self.turns.pop(conversation, None) or deque(maxlen=CONTEXT_TURNS)
+        self.turns[conversation] = turns
+        while len(self.turns) > KEPT_CONVERSATIONS:
+            self.turns.popitem(last=False)
+        return turns
+
+    # --- card actions ------------------------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, context: TurnContext):
+        if context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(context)
+        action = (context.activity.value or {}).get("action") or {}
+        choice = chosen(action.get("data"), action.get("verb"))
+        if not choice:
+            return InvokeResponse(status=400, body={"statusCode": 400, "type": "application/vnd.microsoft.error",
+                                                    "value": {"code": "BadRequest", "message": "unknown action"}})
+        outcome = await self.act(context, *choice)
+        if isinstance(outcome, Activity):  # the card is replaced by the outcome (e.g. "forget me" confirmed)
+            body = {"statusCode": 200, "type": _CARD_RESPONSE, "value": outcome.attachments[0].content}
+        else:
+            body = {"statusCode": 200, "type": _MESSAGE_RESPONSE, "value": outcome or "Done."}
+        return InvokeResponse(status=200, body=body)
+
+    async def act(self, context: TurnContext, kind: str, value: str, note: str) -> Activity | str:
+        """A button under a reply: a short confirmation (str), or a card that replaces the one clicked."""
+        learner = learner_id(context.activity)
+        try:
+            if kind in ("helpful", "not_helpful"):
+                await asyncio.to_thread(self.coach.feedback, need_id=value, learner_id=learner,
+                                        helpful=kind == "helpful", note=note)
+                return "Thanks: your feedback helps L&D improve the content."
+            reply = await asyncio.to_thread(self.coach.act, learner, kind, value)
+        except (NotFound, ValueError) as exc:
+            return str(exc)
+        if kind in ("forget_confirm", "cancel"):
+            return card_activity(answer_card(reply))
+        await send(context, card_activity(answer_card(reply)))
+        return ""
+
+    # --- installs and conversation references ------------------------------------------------------------------
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], context: TurnContext) -> None:
+        activity = context.activity
+        if not any(m.id == activity.recipient.id for m in members_added):
+            return  # someone else joined a conversation the coach is in
+        await self.remember(context)
+        if await asyncio.to_thread(seen.first_time, self.engine, f"teams:welcome:{activity.conversation.id}"):
+            personal = activity.conversation.conversation_type == "personal"
+            name = (activity.from_property.name or "").split(" ")[0] if personal else ""
+            await send(context, WELCOME.format(name=f" {name}" if name else ""))
+
+    async def on_installation_update_add(self, context: TurnContext) -> None:
+        await self.remember(context)
+
+    async def remember(self, context: TurnContext) -> None:
+        """Keep how to reach this personal chat or channel, and the person who wrote, for proactive messages."""
+        activity = context.activity
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        kind = activity.conversation.conversation_type or "personal"
+        learner = learner_id(activity)
+        if kind == "personal":
+            await asyncio.to_thread(addresses.remember, self.engine, platform=PLATFORM, kind="personal", key=learner,
+                                    reference=reference, learner_id=learner)
+            if activity.from_property.name:
+                await asyncio.to_thread(update_profile, self.engine, learner,
+                                        display_name=activity.from_property.name)
+            return
+        channel = ((activity.channel_data or {}).get("channel") or {}).get("id") or activity.conversation.id
+        await asyncio.to_thread(addresses.remember, self.engine, platform=PLATFORM, kind="channel",
+                                key=channel.split(";")[0], reference=reference)
+        if activity.type == "message":  # a person met in a channel: enough to open a personal chat with them later
+            await asyncio.to_thread(addresses.remember, self.engine, platform=PLATFORM, kind="member", key=learner,
+                                    reference=reference, learner_id=learner)
+
+    # --- proactive -----------------------------------------------------------------------------------------------
+
+    async def send(self, learner: str, reply: Reply, *, context: TurnContext | None = None) -> bool:
+        """Send a reply to a learner's personal chat (opening one if the coach only met them in a channel); False
+        when the coach cannot reach them on Teams."""
+        activity = answer_activity(reply, text_in_message=False)
+
+        async def deliver(turn: TurnContext) -> None:
+            await send(turn, activity)
+
+        try:
+            if reference := await asyncio.to_thread(addresses.personal, self.engine, learner, PLATFORM):
+                await self.adapter.continue_conversation(ConversationReference().deserialize(reference), deliver,
+                                                         bot_app_id=self.app_id)
+                return True
+            member = await asyncio.to_thread(addresses.member, self.engine, learner, PLATFORM)
+            if member is None:
+                return False
+            await self._open_personal_chat(learner, ConversationReference().deserialize(member), deliver)
+            return True
+        except (HttpOperationError, ClientRequestError):
+            log.exception("a proactive Teams message could not be delivered")
+            return False
+
+    async def _open_personal_chat(self, learner: str, member: ConversationReference, deliver) -> None:
+        tenant = member.conversation.tenant_id or learner.split(":")[1]
+        parameters = ConversationParameters(is_group=False, bot=member.bot, members=[member.user], tenant_id=tenant,
+                                            channel_data={"tenant": {"id": tenant}})
+
+        async def opened(turn: TurnContext) -> None:
+            reference = TurnContext.get_conversation_reference(turn.activity)
+            reference.user, reference.conversation.conversation_type = member.user, "personal"
+            await asyncio.to_thread(addresses.remember, self.engine, platform=PLATFORM, kind="personal", key=learner,
+                                    reference=reference.serialize(), learner_id=learner)
+            await deliver(turn)
+
+        await self.adapter.create_conversation(self.app_id, opened, parameters, member.channel_id, member.service_url)

@@ -1,0 +1,123 @@
+"""Teams renderings of the core's replies: Adaptive Cards (answer, sources, actions), the Teams citation entity,
+and how a card action maps back to the core's action kinds."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from coach.messages import Action, Citation, Reply
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"  # what Teams renders for bots on desktop, web and mobile
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEB_LINK = re.compile(r"(?:https?://|mailto:)\S+$", re.IGNORECASE)
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
+_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+
+
+def card(body: list[dict], actions: list[dict] | None = None) -> dict:
+    content = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body,
+               "msteams": {"width": "Full"}}
+    if actions:
+        content["actions"] = actions
+    return content
+
+
+def attachment(content: dict) -> dict:
+    return {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}
+
+
+def answer_card(reply: Reply, *, with_text: bool = True) -> dict:
+    """Notice, answer (unless the message text carries it), numbered sources, and one button per action."""
+    body = [text_block(reply.notice, isSubtle=True, size="Small")] if reply.notice.strip() else []
+    if with_text:
+        body += markdown_blocks(reply.text)
+    if reply.citations:
+        body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": [
+            text_block("Sources", weight="Bolder", size="Small"),
+            *[text_block(source_line(c), size="Small", spacing="Small") for c in reply.citations]]})
+    return card(body or [text_block(reply.text)], [execute(a) for a in reply.actions])
+
+
+def text_block(text: str, **style) -> dict:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def markdown_blocks(markdown: str) -> list[dict]:
+    """TextBlocks render bold, italic, lists and links but no headings, rules or code: headings become bold lines,
+    rules go, and code fences become monospace blocks shown as typed."""
+    blocks, lines, code, fence = [], [], [], ""
+
+    def flush_text() -> None:
+        text = "\n".join(lines).strip()
+        if text:
+            blocks.append(text_block(re.sub(r"\n{3,}", "\n\n", text)))
+        lines.clear()
+
+    for line in markdown.replace("\r\n", "\n").split("\n"):
+        m = _FENCE.match(line)
+        if fence:
+            if m and m[1][0] == fence[0] and len(m[1]) >= len(fence):
+                blocks.append(text_block("\n".join(code), fontType="Monospace"))
+                code.clear()
+                fence = ""
+            else:
+                code.append(line)
+        elif m:
+            flush_text()
+            fence = m[1]
+        elif h := _HEADING.match(line):
+            lines.append(f"**{h[1]}**")
+        elif not _RULE.match(line):
+            lines.append(line)
+    flush_text()
+    if code:  # an answer cut off inside a fence
+        blocks.append(text_block("\n".join(code), fontType="Monospace"))
+    return blocks
+
+
+def source_line(c: Citation) -> str:
+    title = (c.title.strip() or c.source_id).replace("[", "(").replace("]", ")")
+    title = f"[{title}]({c.link})" if _WEB_LINK.match(c.link) else f"**{title}**"
+    return " · ".join(p for p in (f"{c.n}. {title}", c.where.strip(), f"updated {_date(c.updated_at)}") if p)
+
+
+def execute(action: Action) -> dict:
+    """Action.Execute (an `adaptiveCard/action` invoke); `data` also carries the kind so that clients that fall back
+    to Action.Submit (a message with a value) are understood the same way. "Not helpful" first opens a box asking
+    what was missing (optional), inside the card, seen only by the one who clicked."""
+    button = {"type": "Action.Execute", "title": action.label[:60], "verb": action.kind,
+              "data": {"coach": action.kind, "value": action.value}}
+    if action.kind == "forget_confirm":
+        button["style"] = "destructive"
+    if action.kind == "not_helpful":
+        return {"type": "Action.ShowCard", "title": action.label[:60], "card": card(
+            [{"type": "Input.Text", "id": "note", "isMultiline": True, "maxLength": 2000,
+              "label": "What was missing? Tell L&D (optional)"}], [button | {"title": "Send"}])}
+    return button
+
+
+def chosen(data: dict | None, verb: str | None = None) -> tuple[str, str, str] | None:
+    """(kind, value, note) of a card action, from an invoke's verb + data or a submitted message's value."""
+    if not isinstance(data, dict) or not (kind := verb or data.get("coach")):
+        return None
+    return str(kind), str(data.get("value") or ""), str(data.get("note") or "")
+
+
+def citation_entity(reply: Reply) -> dict:
+    """Teams' own citation format for a message whose text carries [n] markers (and the AI label when a language
+    model wrote the answer)."""
+    entity = {"type": "https://schema.org/Message", "@type": "Message", "@context": "https://schema.org", "@id": "",
+              "citation": [{"@type": "Claim", "position": c.n, "appearance": {
+                  "@type": "DigitalDocument", "name": (c.title.strip() or c.source_id)[:80],
+                  "abstract": " · ".join(p for p in (c.where.strip(), f"updated {_date(c.updated_at)}") if p)[:160],
+                  **({"url": c.link} if _WEB_LINK.match(c.link) else {})}} for c in reply.cited]}
+    if reply.mode == "generated":
+        entity["additionalType"] = ["AIGeneratedContent"]
+    return entity
+
+
+def _date(when: datetime) -> str:
+    return f"{when.day:02d} {_MONTHS[when.month - 1]} {when.year}"

@@ -1,0 +1,87 @@
+"""Teams on the app server: Bot Framework activities at POST /api/messages, authenticated as the Bot Connector
+signs them; messages are answered after the HTTP response (Teams redelivers after 15 s), card actions before it."""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import CloudAdapterBase
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import (AuthenticationConfiguration, AuthenticationConstants,
+                                         BotFrameworkAuthenticationFactory, PasswordServiceClientCredentialFactory,
+                                         ServiceClientCredentialsFactory)
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
+
+from connectors.teams.bot import CoachBot
+
+log = logging.getLogger(__name__)
+
+
+class Adapter(CloudAdapterBase):
+    """botbuilder's adapter without its aiohttp front door: the route below is the front door."""
+
+    def __init__(self, authentication) -> None:
+        super().__init__(authentication)
+        self.on_turn_error = self.log_error
+
+    @staticmethod
+    async def log_error(context, error: Exception) -> None:
+        log.error("a Teams turn failed: %s", error, exc_info=error)
+
+
+def authentication(settings, credentials: ServiceClientCredentialsFactory | None = None):
+    """The public Azure cloud by default; `TEAMS_OPENID_METADATA_URL` / `TEAMS_TOKEN_ISSUER` for another one (a
+    sovereign cloud, or a test's local OpenID provider). `credentials`: how outgoing calls get their token."""
+    credentials = credentials or PasswordServiceClientCredentialFactory(
+        settings.microsoft_app_id or None, settings.microsoft_app_password or None,
+        settings.microsoft_app_tenant_id or None)
+    if not (settings.teams_openid_metadata_url or settings.teams_token_issuer):
+        return BotFrameworkAuthenticationFactory.create(credential_factory=credentials,
+                                                        auth_configuration=AuthenticationConfiguration())
+    metadata = settings.teams_openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    tenant = settings.microsoft_app_tenant_id or "botframework.com"
+    return BotFrameworkAuthenticationFactory.create(
+        channel_service="", validate_authority=False,
+        to_channel_from_bot_login_url=f"https://login.microsoftonline.com/{tenant}",
+        to_channel_from_bot_oauth_scope=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+        to_bot_from_channel_token_issuer=settings.teams_token_issuer or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        oauth_url=AuthenticationConstants.OAUTH_URL, to_bot_from_channel_open_id_metadata_url=metadata,
+        to_bot_from_emulator_open_id_metadata_url=metadata, caller_id=None, credential_factory=credentials,
+        auth_configuration=AuthenticationConfiguration())
+
+
+def mount(app: FastAPI, container, credentials: ServiceClientCredentialsFactory | None = None) -> None:
+    settings = container.settings
+    adapter = Adapter(authentication(settings, credentials))
+    bot = CoachBot(container, adapter, settings.microsoft_app_id, settings.teams_update_interval_s)
+    app.state.teams = bot
+
+    async def messages(request: Request) -> Response:
+        try:
+            activity = Activity().deserialize(await request.json())
+        except ValueError:
+            return JSONResponse({"error": "the body is not a Bot Framework activity"}, status_code=400)
+        if not activity.type or not activity.conversation or not activity.service_url:
+            return JSONResponse({"error": "the activity has no type, conversation or serviceUrl"}, status_code=400)
+        try:
+            auth = await adapter.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization", ""))
+        except Exception as exc:  # botbuilder raises PermissionError, jwt errors, KeyError… for a bad token
+            log.warning("Teams: refused an activity (%s)", exc)
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if activity.type == ActivityTypes.invoke:  # the card action's outcome goes back in this response
+            response = await adapter.process_activity(auth, activity, bot.on_turn)
+            if response is None:
+                return Response(status_code=200)
+            return JSONResponse(response.body, status_code=int(response.status))
+        return Response(status_code=202, background=BackgroundTask(adapter.process_activity, auth, activity,
+                                                                   bot.on_turn))
+
+    app.add_api_route("/api/messages", messages, methods=["POST"], include_in_schema=False)
+    if settings.microsoft_app_id:
+        log.info("Teams: activities at /api/messages, authenticated for app %s", settings.microsoft_app_id)
+    else:
+        log.warning("Teams: MICROSOFT_APP_ID is not set, so /api/messages accepts activities WITHOUT authentication "
+                    "(for local use with the Bot Framework Emulator); set it before exposing the app")
