@@ -14,6 +14,7 @@ from coach.generation import AnswerWriter
 from coach.ports import ChatModel
 from coach.competencies import Framework
 from coach.learners import display_names, groups_of
+from coach.lessons.drafting import LessonDrafter
 from coach.rate_limit import RateLimiter
 from coach.redaction import Redactor
 from coach.settings import Settings
@@ -35,6 +36,7 @@ class Container:
     knowledge: KnowledgeBase
     answerer: Answerer
     coach: Coach
+    drafter: LessonDrafter
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -79,7 +81,11 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
                         writer=chat_model and AnswerWriter(model=chat_model, template=prompts.load("answer"),
                                                            engine=engine, company=settings.company_name,
                                                            budget_s=settings.llm_budget_s))
+    framework = Framework.load(settings.competencies_file)
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(known_names=display_names(engine)),
-                  framework=Framework.load(settings.competencies_file), human_contact=settings.human_contact,
+                  framework=framework, human_contact=settings.human_contact,
                   rate=RateLimiter(settings.questions_per_minute))
-    return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach)
+    drafter = LessonDrafter(model=chat_model, knowledge=knowledge, engine=engine, framework=framework,
+                            company=settings.company_name)
+    return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach,
+                     drafter=drafter)

@@ -1,4 +1,5 @@
-"""The `coach` command: serve, ingest, remove, sources, search, learners, reindex, teams-package."""
+"""The `coach` command: serve, ingest, remove, sources, search, learners, reindex, teams-package; lessons and
+team-focus live in coach/cli_lessons.py."""
 
 from __future__ import annotations
 
@@ -69,6 +70,10 @@ def _prepare(container) -> None:
     if synced["embedded"]:
         console.print(f"Embedded {synced['embedded']} chunks for the current embedding model.")
     if container.settings.load_samples and container.knowledge.samples_pending():
+        from coach.cli_lessons import load_into, report as report_lessons
+        from coach.lessons.authoring import SAMPLES as SAMPLE_LESSONS
+
+        report_lessons(*load_into(container, [SAMPLE_LESSONS]))
         with _progress() as progress:
             task = progress.add_task("Loading the sample content", total=None)
             report = container.knowledge.load_samples(lambda name: progress.advance(task))
@@ -94,13 +99,22 @@ def ingest(
     except CoachError as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+    from coach.cli_lessons import load_into, report as report_lessons
+    from coach.lessons.authoring import is_lesson_file
+
     container = _container()
     files = discover(paths)
+    lessons = [f for f in files if is_lesson_file(f)]  # Markdown with a quiz in its front matter
+    files = [f for f in files if f not in lessons]
+    loaded, refused = load_into(container, lessons) if lessons else ({}, [])
+    if lessons and not json_output:
+        report_lessons(loaded, refused)
     with _writing(container), _progress(disable=json_output) as progress:
         task = progress.add_task("Ingesting", total=len(files))
         report = container.knowledge.ingest(files, defaults, lambda name: progress.update(task, advance=1, description=name[:40]))
     if json_output:
-        print(json.dumps({"summary": report.summary(), "files": [o.__dict__ for o in report.outcomes]}, indent=2))
+        print(json.dumps({"summary": report.summary(), "files": [o.__dict__ for o in report.outcomes],
+                          "lessons": loaded, "lessons_refused": [str(p) for p in refused]}, indent=2))
     else:
         _print_summary(report)
     if report.failed and len(report.failed) == len(report.outcomes):
@@ -228,14 +242,23 @@ def learners_set(
     timezone: Annotated[Optional[str], typer.Option(help="Time zone, e.g. Europe/London.")] = None,
     language: Annotated[Optional[str], typer.Option(help="Language code, e.g. en or nl.")] = None,
     paused: Annotated[Optional[bool], typer.Option("--pause/--resume", help="Pause or resume nudges.")] = None,
+    preference: Annotated[Optional[list[str]], typer.Option("--preference", "-p", help="lesson_minutes=5, days=0-4 (0 = Monday) or hours=9-17 (repeatable).")] = None,
 ) -> None:
     """Create or update a learner's profile; only the options given change."""
-    from coach.learners import update_profile
+    from coach.learners import parse_preferences, update_profile
+    from coach.store.db import session
+    from coach.store.models import Learner
     from knowledge.metadata import normalize_groups
 
+    engine = _container().engine
     try:
-        learner = update_profile(_container().engine, learner_id, display_name=name, role=role, team=team,
-                                 timezone=timezone, language=language, paused=paused,
+        preferences = None
+        if preference:
+            with session(engine) as db:
+                known = db.get(Learner, learner_id)
+            preferences = parse_preferences(preference, known.preferences if known else {})
+        learner = update_profile(engine, learner_id, display_name=name, role=role, team=team,
+                                 timezone=timezone, language=language, paused=paused, preferences=preferences,
                                  groups=list(normalize_groups(group)) if group is not None else None)
     except CoachError as exc:
         errors.print(f"[red]{exc}[/red]")
@@ -264,7 +287,14 @@ def learners_export(learner_id: Annotated[str, typer.Argument(help="The learner'
 
 @learners_app.command("forget")
 def learners_forget(learner_id: Annotated[str, typer.Argument(help="The learner's id.")]) -> None:
-    """Delete everything kept about a learner (their questions and profile)."""
+    """Delete everything kept about a learner (questions, profile, lesson progress, chat addresses)."""
     deleted = _container().coach.forget(learner_id)
-    console.print(f"Deleted {deleted['questions']} questions, {deleted['profile']} profile and "
-                  f"{deleted['chat_addresses']} chat addresses of {learner_id}.")
+    console.print(f"Deleted {deleted['questions']} questions, {deleted['profile']} profile, "
+                  f"{deleted['lesson_records']} lesson records and {deleted['chat_addresses']} chat addresses of "
+                  f"{learner_id}.")
+
+
+from coach.cli_lessons import lessons_app, team_focus  # noqa: E402  (it uses the helpers above)
+
+app.add_typer(lessons_app, name="lessons")
+app.command("team-focus")(team_focus)

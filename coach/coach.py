@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy.engine import Engine
@@ -11,9 +12,11 @@ from sqlalchemy.engine import Engine
 from coach import needs, self_service
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
+from coach.lessons.service import Lessons
 from coach.messages import IncomingMessage, Reply
 from coach.rate_limit import SLOW_DOWN, RateLimiter
 from coach.redaction import Redactor
+from coach.store.models import utcnow
 
 
 _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
@@ -21,9 +24,11 @@ _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
 
 class Coach:
     def __init__(self, *, engine: Engine, answerer: Answerer, redactor: Redactor, framework: Framework,
-                 human_contact: str = "the L&D team", rate: RateLimiter | None = None) -> None:
+                 human_contact: str = "the L&D team", rate: RateLimiter | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
         self.human_contact, self.rate = human_contact, rate or RateLimiter(0)
+        self.lessons = Lessons(engine, framework, human_contact, clock)
 
     def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> Reply:
         """Personal data is redacted first: it never reaches the needs log, an embeddings endpoint or a model.
@@ -33,7 +38,8 @@ class Coach:
         """
         intent = self_service.intent_of(message.text)
         if intent:
-            reply = self_service.respond(self.engine, message.learner_id, intent)
+            reply = (self.lessons.suggestion_reply(message.learner_id) if intent == "lesson"
+                     else self_service.respond(self.engine, message.learner_id, intent, message.text))
             return replace(self_service.ANSWERED_PRIVATELY, private=reply) if message.public else reply
         if not self.rate.allow(message.learner_id):
             return Reply(text=SLOW_DOWN, mode="service")
@@ -48,7 +54,22 @@ class Coach:
             if not fuller.abstained and {c.source_id for c in fuller.cited} - {c.source_id for c in reply.cited}:
                 decision, reply = fuller_decision, replace(reply, private=fuller)
         need = self._log(redacted, decision, reply.private or reply)
-        return with_need(reply, need.id)
+        return self._point_of_need(with_need(reply, need.id), message, need.topics)
+
+    def _point_of_need(self, reply: Reply, message: IncomingMessage, topics: list[str]) -> Reply:
+        """The micro-lesson on the question's topic, offered under the answer; and, when the learner keeps asking
+        about one topic, a person to ask. Said privately when the question was asked in a channel."""
+        stuck = self.lessons.stuck_on_questions(message.learner_id, topics)
+        lesson = self.lessons.for_need(message.learner_id, topics)
+        if not stuck and not lesson:
+            return reply
+        if message.public and not reply.private:
+            return replace(reply, private=Reply(text=stuck or "A micro-lesson on this, for you:", mode="service",
+                                                actions=[lesson] if lesson else []))
+        target = reply.private or reply
+        target = replace(target, text=target.text + (f"\n\n{stuck}" if stuck else ""),
+                         actions=target.actions + ([lesson] if lesson else []))
+        return replace(reply, private=target) if reply.private else target
 
     def act(self, learner_id: str, kind: str, value: str = "") -> Reply:
         """A button the learner pressed under a reply (`Action.kind` and `.value` as the reply carried them)."""
@@ -62,6 +83,10 @@ class Coach:
         if kind == "ask_human":
             return Reply(text=f"For a person who knows this, ask {self.human_contact}. Questions the content could not "
                               "answer reach L&D as content gaps.", mode="service")
+        if kind == "lesson":
+            return self.lessons.start(learner_id, value)
+        if kind == "answer":
+            return self.lessons.answer(learner_id, value)
         if kind == "cancel":
             return Reply(text="Cancelled: nothing was changed.", mode="service")
         raise ValueError(f"unknown action {kind!r}")

@@ -46,3 +46,31 @@ def display_names(engine: Engine) -> list[str]:
     """Learners' names, so the redactor can take them out of questions."""
     with session(engine) as db:
         return [name for name in db.exec(select(Learner.display_name)).all() if name]
+
+
+def parse_preferences(items: list[str], current: dict) -> dict:
+    """`lesson_minutes=5`, `days=0-4` or `days=0,2,4` (0 = Monday), `hours=9-17`, merged into `current`."""
+    preferences = dict(current)
+    for item in items:
+        key, _, value = item.partition("=")
+        key, value = key.strip(), value.strip().replace(" ", "")
+        try:
+            if key == "lesson_minutes" and 1 <= int(value) <= 30:
+                preferences[key] = int(value)
+            elif key == "days":
+                first, _, last = value.partition("-")
+                days = list(range(int(first), int(last) + 1)) if last else [int(d) for d in value.split(",")]
+                if not days or not all(0 <= d <= 6 for d in days):
+                    raise ValueError
+                preferences[key] = days
+            elif key == "hours":
+                start, end = (int(h) for h in value.split("-"))
+                if not 0 <= start < end <= 24:
+                    raise ValueError
+                preferences[key] = [start, end]
+            else:
+                raise ValueError
+        except ValueError as exc:
+            raise ConfigError(f"cannot use preference {item!r}: use lesson_minutes=1..30, days=0-4 or days=0,2,4 "
+                              "(0 = Monday), hours=9-17") from exc
+    return preferences

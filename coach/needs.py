@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach import addresses
+from coach.lessons import service as lessons
 from coach.errors import NotFound
 from coach.store.db import session
 from coach.store.models import Learner, LearnerPublic, Need, NeedPublic, utcnow
@@ -60,6 +61,7 @@ def export(engine: Engine, learner_id: str) -> dict:
         "profile": LearnerPublic.model_validate(learner, from_attributes=True).model_dump(mode="json") if learner else None,
         "questions": [n.model_dump(mode="json") for n in needs_of(engine, learner_id)],
         "reachable_in": addresses.of_learner(engine, learner_id),
+        "lessons": lessons.progress(engine, learner_id, utcnow()),
     }
 
 
@@ -69,4 +71,5 @@ def forget(engine: Engine, learner_id: str) -> dict[str, int]:
         needs = db.exec(delete(Need).where(Need.learner_id == learner_id)).rowcount
         profiles = db.exec(delete(Learner).where(Learner.id == learner_id)).rowcount
         db.commit()
-    return {"questions": needs, "profile": profiles, "chat_addresses": addresses.forget(engine, learner_id)}
+    return {"questions": needs, "profile": profiles, "chat_addresses": addresses.forget(engine, learner_id),
+            "lesson_records": lessons.forget(engine, learner_id)}

@@ -1,5 +1,5 @@
 """What a learner can say to the coach about themselves, in any connector: what do you know about me, forget me,
-pause, resume, help. Recognised before a message is treated as a question, and never logged as a need."""
+pause, resume, their lesson length and hours, help. Recognised before a message is treated as a question, and never logged as a need."""
 
 from __future__ import annotations
 
@@ -21,10 +21,16 @@ _INTENTS = {
     "resume": re.compile(r"^(resume|unpause|unmute|start again)( (nudges|reminders|lessons|messages))?$"),
     "lesson": re.compile(r"^(lesson|a lesson|(suggest|give me|start) a (micro )?lesson|what should i learn( next)?)$"),
     "help": re.compile(r"^(help|\?|what can you do|how does this work)$"),
+    "preference": re.compile(r"^(i prefer |prefer |i want |make (my )?lessons )?(\d{1,2}) ?min(ute)?s?( long)?( lessons?)?$|"
+                             r"^(send (me )?|i want |only )?lessons (only )?(between|from) (\d{1,2}) (and|to|until) (\d{1,2})$"),
 }
+_MINUTES = re.compile(r"(\d{1,2}) ?min")
+_HOURS = re.compile(r"(\d{1,2}) (?:and|to|until) (\d{1,2})")
 
 HELP = ("Ask me a question about your work and I'll answer from the company's learning content, with sources. "
-        "You can also say:\n- *what do you know about me* to see what I keep about you\n"
+        "You can also say:\n- *what should I learn next?* for a short micro-lesson picked for you\n"
+        "- *5 minute lessons* or *lessons between 9 and 12* to set your lesson length and hours\n"
+        "- *what do you know about me* to see what I keep about you\n"
         "- *forget me* to delete it all\n- *pause* / *resume* to stop or restart nudges and lessons")
 RECENT = 10
 # asked in a channel, what concerns the learner is answered to them alone
@@ -32,22 +38,45 @@ ANSWERED_PRIVATELY = Reply(text="I've answered you privately.", mode="service")
 
 
 def intent_of(text: str) -> str | None:
-    normal = re.sub(r"[^\w\s?]", "", text.lower()).strip()
-    normal = re.sub(r"\s+", " ", normal).rstrip("?").strip() or normal
+    normal = normalize(text)
     return next((name for name, pattern in _INTENTS.items() if pattern.search(normal)), None)
 
 
-def respond(engine: Engine, learner_id: str, intent: str) -> Reply:
+def normalize(text: str) -> str:
+    normal = re.sub(r"[^\w\s?]", "", text.lower()).strip()
+    return re.sub(r"\s+", " ", normal).rstrip("?").strip() or normal
+
+
+def set_preference(engine: Engine, learner_id: str, normal: str) -> Reply:
+    """"5 minute lessons", "lessons between 9 and 12": the learner's own lesson length and hours."""
+    learner = update_profile(engine, learner_id)
+    preferences = dict(learner.preferences or {})
+    if m := _MINUTES.search(normal):
+        preferences["lesson_minutes"] = max(1, min(30, int(m[1])))
+        said = f"lessons of about {preferences['lesson_minutes']} minutes"
+    else:
+        start, end = (int(h) for h in _HOURS.search(normal).groups())
+        if not 0 <= start < end <= 24:
+            return Reply(text="I need two hours of the day, earliest first, e.g. *lessons between 9 and 12*.",
+                         mode="service")
+        preferences["hours"] = [start, end]
+        said = f"lessons and reviews between {start}:00 and {end}:00 (your time)"
+    update_profile(engine, learner_id, preferences=preferences)
+    return Reply(text=f"Done: {said}. Say *what do you know about me* to see all your settings.", mode="service")
+
+
+def respond(engine: Engine, learner_id: str, intent: str, text: str = "") -> Reply:
+    if intent == "preference":
+        return set_preference(engine, learner_id, normalize(text))
     if intent == "export":
         return Reply(text=describe(needs.export(engine, learner_id)), mode="service",
                      actions=[Action("forget", "Forget me")])
     if intent == "forget":
         kept = needs.export(engine, learner_id)
-        if not kept["profile"] and not kept["questions"] and not kept["reachable_in"]:
+        if not (kept["profile"] or kept["questions"] or kept["reachable_in"] or kept["lessons"]["lessons_done"]):
             return Reply(text="I keep nothing about you: there is nothing to forget.", mode="service")
-        return Reply(text=f"This deletes your profile, the {len(kept['questions'])} question(s) I keep from you "
-                          "and where I can message you, "
-                          "for good. Are you sure?", mode="service",
+        return Reply(text=f"This deletes your profile, the {len(kept['questions'])} question(s) I keep from you, "
+                          "your lesson progress and where I can message you, for good. Are you sure?", mode="service",
                      actions=[Action("forget_confirm", "Yes, forget me"), Action("cancel", "Cancel")])
     if intent in ("pause", "resume"):
         update_profile(engine, learner_id, paused=intent == "pause")
@@ -55,9 +84,6 @@ def respond(engine: Engine, learner_id: str, intent: str) -> Reply:
             return Reply(text="Paused: I won't send you nudges or lessons until you say *resume*. "
                               "You can still ask me anything.", mode="service", actions=[Action("resume", "Resume")])
         return Reply(text="Welcome back: nudges and lessons are on again.", mode="service")
-    if intent == "lesson":
-        return Reply(text="No micro-lessons are published yet: L&D adds them to the knowledge base. Meanwhile, ask "
-                          "me anything about your work.", mode="service")
     return Reply(text=HELP, mode="service")
 
 
@@ -70,7 +96,7 @@ def forget(engine: Engine, learner_id: str) -> Reply:
 def describe(kept: dict) -> str:
     """The export as a learner reads it in chat; the complete record is `Coach.export` (JSON)."""
     profile, questions = kept["profile"], kept["questions"]
-    if not profile and not questions and not kept["reachable_in"]:
+    if not profile and not questions and not kept["reachable_in"] and not kept["lessons"]["lessons_done"]:
         return "I keep nothing about you yet."
     lines = ["Here is what I keep about you:"]
     if profile:
@@ -89,6 +115,13 @@ def describe(kept: dict) -> str:
     for q in questions[-RECENT:][::-1]:
         status = "answered" if q["answered"] else "not in the content"
         lines.append(f"  - {q['created_at'][:10]}: {q['question']} ({status})")
+    lessons = kept["lessons"]
+    if lessons["lessons_done"]:
+        answers = lessons["quiz_answers"]
+        lines.append(f"- {len(lessons['lessons_done'])} micro-lesson(s) done ({answers['right']} quiz answer(s) right, "
+                     f"{answers['wrong']} wrong)" + (f"; due for review now: {', '.join(lessons['due_now'])}"
+                                                     if lessons["due_now"] else
+                                                     f"; next review {lessons['next_review'][:10]}"))
     if kept["reachable_in"]:
         lines.append("- Where I can message you: " + ", ".join(kept["reachable_in"]))
     lines.append("Say *forget me* to delete all of it.")

@@ -12,7 +12,7 @@ from coach.ports import Passage
 from coach.store.db import session
 from knowledge.ingest import Ingestor, IngestReport, Progress, count_sources
 from knowledge.metadata import SourceMeta
-from knowledge.models import KnowledgeState, Source, SourcePublic
+from knowledge.models import Chunk, KnowledgeState, Source, SourcePublic
 from knowledge.retrieval import HybridRetriever
 
 SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "content"
@@ -32,6 +32,19 @@ class KnowledgeBase:
         with session(self.engine) as db:
             rows = db.exec(select(Source).order_by(Source.title)).all()
         return [SourcePublic.model_validate(row, from_attributes=True) for row in rows]
+
+    def document(self, key_or_id: str) -> tuple[SourcePublic, str] | None:
+        """A source and its text (its chunks in order), found by id, key, path or a path ending (`security/x.md`)."""
+        with session(self.engine) as db:
+            source = db.get(Source, key_or_id) or db.exec(select(Source).where(
+                Source.key.in_([key_or_id, str(Path(key_or_id).resolve())]))).first()
+            if source is None:
+                ending = "/" + key_or_id.lstrip("/")
+                source = next((s for s in db.exec(select(Source)).all() if s.key.endswith(ending)), None)
+            if source is None:
+                return None
+            chunks = db.exec(select(Chunk).where(Chunk.source_id == source.id).order_by(Chunk.ordinal)).all()
+            return SourcePublic.model_validate(source, from_attributes=True), "\n\n".join(c.text for c in chunks)
 
     def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
                mode: str = "hybrid") -> list[Passage]:

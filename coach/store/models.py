@@ -94,3 +94,82 @@ class ChatAddress(SQLModel, table=True):
     learner_id: str = Field(default="", index=True, max_length=200)
     reference: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Lesson(SQLModel, table=True):
+    """A micro-lesson: one idea, one quiz question. Only `approved` lessons reach learners; drafts wait for L&D."""
+
+    key: str = Field(primary_key=True, max_length=120)
+    title: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    competencies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    audience: list[str] = Field(default_factory=lambda: ["everyone"], sa_column=Column(JSON, nullable=False))
+    minutes: int = 3
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    options: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # {text, feedback}
+    correct: int = 0  # index into options
+    explanation: str = Field(default="", sa_column=Column(Text, nullable=False))
+    sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="approved", max_length=20, index=True)  # approved | draft | rejected
+    origin: str = Field(default="authored", max_length=20)  # authored | drafted
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LessonAttempt(SQLModel, table=True):
+    """A learner's answer to a lesson's quiz question."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: str = Field(index=True, max_length=200)
+    lesson_key: str = Field(index=True, max_length=120)
+    chosen: int
+    correct: bool
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ReviewCard(SQLModel, table=True):
+    """The spaced-repetition card of one learner and one lesson (FSRS's own dict) and when it is due."""
+
+    learner_id: str = Field(primary_key=True, max_length=200)
+    lesson_key: str = Field(primary_key=True, max_length=120)
+    card: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due: datetime = Field(index=True)
+    last_review: datetime
+
+
+class ReviewLogEntry(SQLModel, table=True):
+    """FSRS's review log, kept so the scheduler's parameters can be optimised on this company's learners later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: str = Field(index=True, max_length=200)
+    lesson_key: str = Field(max_length=120)
+    rating: int
+    reviewed_at: datetime
+
+
+class LessonOffer(SQLModel, table=True):
+    """A lesson the coach suggested or sent to a learner, with its one-line reason; `started_at` once opened."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: str = Field(index=True, max_length=200)
+    lesson_key: str = Field(max_length=120)
+    reason: str = Field(default="", max_length=300)
+    offered_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+
+
+class TeamFocus(SQLModel, table=True):
+    """The competencies a team's manager wants it to grow in now (learning aligned with business goals)."""
+
+    team: str = Field(primary_key=True, max_length=120)
+    competencies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    set_by: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TopicFlag(SQLModel, table=True):
+    """A topic where learners get stuck, for L&D: no learner is named."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    competency: str = Field(index=True, max_length=120)
+    reason: str = Field(max_length=40)  # repeated_questions | repeated_wrong_answers
+    at: datetime = Field(default_factory=utcnow, index=True)

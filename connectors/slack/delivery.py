@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 THINKING = "Looking through the learning content…"
 FAILED = "Sorry, something went wrong while I was answering. Please ask again in a minute."
-PRIVATELY = "Only you can see this: the answer from content meant for you."
+PRIVATELY = "Only you can see this."
 CONTEXT_TURNS = 6
 DM_CONTEXT_S = 15 * 60  # earlier direct messages count as context for this long
 

@@ -29,8 +29,8 @@ CONTEXT_TURNS = 6
 KEPT_CONVERSATIONS = 5000  # conversations whose recent turns are kept in memory for follow-ups
 WELCOME = ("Hi{name}! I'm your learning coach. Ask me anything about how we work here: I answer from the company's "
            "learning content and say where each answer comes from. Say *help* to see what else I can do.")
-PRIVATE_ELSEWHERE = ("I found a fuller answer in content meant for you. I couldn't message you privately: open a "
-                     "chat with me and ask there.")
+PRIVATE_ELSEWHERE = ("I have something for you alone (a fuller answer or a lesson), but I couldn't message you "
+                     "privately: open a chat with me and ask there.")
 _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE)
 _CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 _MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"

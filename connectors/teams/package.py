@@ -17,6 +17,7 @@ ACCENT = "#3B5BDB"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 COMMANDS = [  # (title <= 32, description <= 128): what coach/self_service.py recognises
     ("help", "What the coach can do and how to ask it"),
+    ("what should I learn next", "A micro-lesson picked for you, and why"),
     ("what do you know about me", "See everything the coach keeps about you"),
     ("pause", "Stop nudges and micro-lessons (you can still ask questions)"),
     ("resume", "Start nudges and micro-lessons again"),

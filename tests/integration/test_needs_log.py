@@ -13,6 +13,8 @@ from coach.messages import IncomingMessage
 from coach.needs import needs_of
 from tests.conftest import write_content
 
+NO_LESSONS = {"lessons_done": [], "quiz_answers": {"right": 0, "wrong": 0}, "due_now": [], "next_review": None}
+
 
 def test_questions_are_logged_redacted_tagged_and_rated(container, tmp_path):
     container.knowledge.ingest([write_content(tmp_path / "content")])
@@ -55,9 +57,9 @@ def test_learners_see_and_delete_what_is_kept(tmp_path):
     assert [q["id"] for q in kept["questions"]] == [asked["need_id"]]
 
     result = runner.invoke(app, ["learners", "forget", "U7"])
-    assert "Deleted 1 questions, 1 profile and 0 chat addresses" in result.stdout
+    assert "Deleted 1 questions, 1 profile, 0 lesson records and 0 chat addresses" in result.stdout
     assert json.loads(runner.invoke(app, ["learners", "export", "U7"]).stdout) == {
-        "learner_id": "U7", "profile": None, "questions": [], "reachable_in": []}
+        "learner_id": "U7", "profile": None, "questions": [], "reachable_in": [], "lessons": NO_LESSONS}
     assert len(json.loads(runner.invoke(app, ["learners", "export", "U8"]).stdout)["questions"]) == 1
 
 
@@ -79,7 +81,8 @@ def test_learners_ask_in_chat_what_is_kept_and_to_be_forgotten(container, tmp_pa
     assert coach.act("U3", "cancel").text.startswith("Cancelled") and needs_of(container.engine, "U3")
     done = coach.act("U3", "forget_confirm")
     assert "deleted your profile and 1 question(s)" in done.text
-    assert coach.export("U3") == {"learner_id": "U3", "profile": None, "questions": [], "reachable_in": []}
+    assert coach.export("U3") == {"learner_id": "U3", "profile": None, "questions": [], "reachable_in": [],
+                                  "lessons": NO_LESSONS}
     assert "nothing to forget" in coach.ask(IncomingMessage(learner_id="U3", text="delete my data")).text
 
     assert "resume" in coach.ask(IncomingMessage(learner_id="U4", text="pause")).text

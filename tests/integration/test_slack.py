@@ -355,3 +355,30 @@ def test_the_app_manifest_asks_for_what_the_connector_uses():
     assert {"app_mention", "message.im", "message.channels", "assistant_thread_started"} <= events
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/coach"]
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+
+
+def test_a_micro_lesson_starts_from_its_button_and_its_quiz_is_graded(slack, tmp_path):
+    from tests.integration.lesson_files import load_test_lessons
+
+    load_test_lessons(slack.container, tmp_path)
+    slack.event(as_message_event(slack.api.post_user_message("D0DM", "U7", "How do I report phishing?"), "im"))
+    [answer] = slack.wait_answers()
+    buttons = {e["action_id"]: e.get("value") for b in answer.args["blocks"] for e in b.get("elements", [])
+               if e.get("type") == "button"}
+    assert buttons["coach:lesson"] == "report-phishing"
+    form, response_url = "application/x-www-form-urlencoded", slack.api.url + "/response/7"
+
+    slack.send(interaction_body(button_click("coach:lesson", "report-phishing", user="U7",
+                                             response_url=response_url)), content_type=form)
+    [lesson] = slack.api.wait_for(lambda calls: any(c.method == "response_url" for c in calls)) and \
+        slack.api.of("response_url")
+    assert "Report phishing fast" in blocks_text(lesson) and "Quick check" in blocks_text(lesson)
+    options = [e for b in lesson.args["blocks"] for e in b.get("elements", []) if e.get("type") == "button"]
+    assert [o["value"] for o in options] == [f"report-phishing:{i}" for i in range(3)]
+
+    slack.send(interaction_body(button_click(options[0]["action_id"], options[0]["value"], user="U7",
+                                             response_url=response_url)), content_type=form)
+    slack.api.wait_for(lambda calls: len([c for c in calls if c.method == "response_url"]) >= 2)
+    graded = slack.api.of("response_url")[-1]
+    assert "Right!" in blocks_text(graded) and graded.args["response_type"] == "ephemeral"
+    assert slack.container.coach.export(f"slack:{TEAM}:U7")["lessons"]["lessons_done"] == ["report-phishing"]

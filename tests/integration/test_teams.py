@@ -258,3 +258,27 @@ def test_a_written_answer_streams_into_the_personal_chat_at_most_once_per_interv
     assert {e["type"] for e in answer.activity["entities"]} == {"streaminfo", "https://schema.org/Message"}
     message_entity = next(e for e in answer.activity["entities"] if e["type"] == "https://schema.org/Message")
     assert message_entity["additionalType"] == ["AIGeneratedContent"]
+
+
+def test_a_micro_lesson_is_offered_under_an_answer_and_graded_from_its_card(teams, connector, tmp_path):
+    from tests.integration.lesson_files import load_test_lessons
+
+    http, container = teams
+    load_test_lessons(container, tmp_path)
+    http.post("/api/messages", json=personal_message(connector.base_url, "How do I report phishing?"))
+    [card] = cards(answers(connector)[0])
+    assert {"verb": "lesson", "value": "report-phishing"} in [
+        {"verb": a.get("verb"), "value": a.get("data", {}).get("value")} for a in card["actions"]]
+
+    started = http.post("/api/messages", json=card_action(connector.base_url, "lesson", "report-phishing"))
+    assert started.json()["statusCode"] == 200
+    lesson = connector.of("message")[-1]
+    assert "Report phishing fast" in shown(lesson) and "Quick check" in shown(lesson)
+    [lesson_card] = cards(lesson)
+    first = lesson_card["actions"][0]
+    assert first["verb"] == "answer" and first["data"]["value"] == "report-phishing:0"
+
+    http.post("/api/messages", json=card_action(connector.base_url, "answer", "report-phishing:1"))
+    graded = connector.of("message")[-1]
+    assert "Not quite: the answer is **A**." in shown(graded)
+    assert container.coach.export(learner())["lessons"]["quiz_answers"] == {"right": 0, "wrong": 1}

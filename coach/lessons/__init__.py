@@ -1,0 +1,1 @@
+"""Micro-lessons: authored or drafted, delivered in chat, graded, and reviewed on a spaced schedule."""

@@ -1,0 +1,231 @@
+"""Micro-lessons for one learner: what to take next and why, the lesson as a connector-neutral reply, grading the
+quiz answer with a spaced review scheduled, stuck detection, and what the learner's profile shows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from coach.competencies import Framework
+from coach.errors import NotFound
+from coach.lessons import catalog, review
+from coach.messages import Action, Reply
+from coach.store.db import session
+from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, ReviewCard, ReviewLogEntry,
+                                TeamFocus, TopicFlag, utcnow)
+from coach.suggestions import LearnerSignals, LessonInfo, Suggestion, rank
+
+WINDOW = timedelta(days=30)  # the needs and quiz answers that count towards a suggestion
+STUCK_QUESTIONS, STUCK_QUESTIONS_WITHIN = 3, timedelta(hours=2)
+STUCK_WRONG, STUCK_WRONG_WITHIN = 2, timedelta(days=14)
+LETTERS = "ABCDEF"
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+class Lessons:
+    def __init__(self, engine: Engine, framework: Framework, human_contact: str,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine, self.framework, self.human_contact, self.clock = engine, framework, human_contact, clock
+
+    # --- what next ---------------------------------------------------------------------------------------------
+
+    def suggest(self, learner_id: str, k: int = 3) -> list[Suggestion]:
+        learner = self._learner(learner_id)
+        lessons = catalog.published(self.engine, list(learner.groups) if learner else [])
+        infos = [LessonInfo(l.key, l.title, tuple(l.competencies), l.minutes) for l in lessons]
+        return rank(infos, self.signals(learner_id, learner), k)
+
+    def signals(self, learner_id: str, learner: Learner | None) -> LearnerSignals:
+        now = self.clock()
+        since = now - WINDOW
+        with session(self.engine) as db:
+            needs = db.exec(select(Need).where(Need.learner_id == learner_id, Need.created_at >= since)).all()
+            wrong = db.exec(select(Lesson.competencies).join(LessonAttempt, LessonAttempt.lesson_key == Lesson.key)
+                            .where(LessonAttempt.learner_id == learner_id, LessonAttempt.at >= since,
+                                   LessonAttempt.correct == False)).all()  # noqa: E712
+            cards = db.exec(select(ReviewCard).where(ReviewCard.learner_id == learner_id)).all()
+            focus = db.get(TeamFocus, learner.team) if learner and learner.team else None
+        due = {c.lesson_key: max(0, (now - _aware(c.last_review)).days) for c in cards if _aware(c.due) <= now}
+        minutes = (learner.preferences or {}).get("lesson_minutes") if learner else None
+        return LearnerSignals(
+            asked=Counter(t for n in needs for t in n.topics),
+            unanswered=Counter(t for n in needs if not n.answered for t in n.topics),
+            wrong=Counter(c for competencies in wrong for c in competencies),
+            due=due, done=frozenset(c.lesson_key for c in cards),
+            focus=tuple(focus.competencies) if focus else (), preferred_minutes=int(minutes) if minutes else None,
+            names={c.id: c.name for c in self.framework.competencies})
+
+    def suggestion_reply(self, learner_id: str) -> Reply:
+        """"What should I learn next?": up to three lessons, each with why, and a button to start each."""
+        suggestions = self.suggest(learner_id)
+        if not suggestions:
+            if not catalog.published(self.engine, self._groups(learner_id)):
+                return Reply(text="No micro-lessons are published yet: L&D adds them. Meanwhile, ask me anything "
+                                  "about your work.", mode="service")
+            return Reply(text="Nothing stands out for you right now: no lesson is due and your questions have not "
+                              "pointed at a topic yet. Ask me about your work and I'll suggest lessons that fit.",
+                         mode="service")
+        lessons = {l.key: l for l in catalog.published(self.engine, self._groups(learner_id))}
+        lines = ["Here is what I suggest next:"]
+        for i, s in enumerate(suggestions, 1):
+            lines.append(f"{i}. **{s.title}** ({lessons[s.key].minutes} min): {s.reason}")
+            self._offer(learner_id, s.key, s.reason)
+        return Reply(text="\n".join(lines), mode="service",
+                     actions=[Action("lesson", f"Start: {s.title}"[:75], s.key) for s in suggestions])
+
+    def for_need(self, learner_id: str, topics: list[str]) -> Action | None:
+        """After an answer: the best lesson on the question's topics, offered once, as a button."""
+        if not topics:
+            return None
+        best = next((s for s in self.suggest(learner_id, k=10)
+                     if set(topics) & set(catalog.get(self.engine, s.key).competencies)), None)
+        if best is None:
+            return None
+        self._offer(learner_id, best.key, f"after your question about {self._name(topics[0])}")
+        return Action("lesson", f"Micro-lesson: {best.title}"[:75], best.key)
+
+    # --- the lesson and its quiz -------------------------------------------------------------------------------
+
+    def start(self, learner_id: str, key: str) -> Reply:
+        lesson = self._lesson_for(learner_id, key)
+        options = "\n".join(f"- **{LETTERS[i]}.** {o['text']}" for i, o in enumerate(lesson.options))
+        text = (f"**{lesson.title}** ({lesson.minutes} min)\n\n{lesson.body.strip()}\n\n"
+                f"**Quick check:** {lesson.question}\n{options}")
+        with session(self.engine) as db:
+            offer = db.exec(select(LessonOffer).where(LessonOffer.learner_id == learner_id,
+                                                      LessonOffer.lesson_key == key,
+                                                      LessonOffer.started_at == None)).first()  # noqa: E711
+            offer = offer or LessonOffer(learner_id=learner_id, lesson_key=key, reason="asked for it")
+            offer.started_at = self.clock()
+            db.add(offer)
+            db.commit()
+        return Reply(text=text, mode="service",
+                     actions=[Action("answer", f"{LETTERS[i]}. {o['text']}"[:75], f"{key}:{i}")
+                              for i, o in enumerate(lesson.options)])
+
+    def answer(self, learner_id: str, value: str) -> Reply:
+        key, _, chosen = value.rpartition(":")
+        lesson = self._lesson_for(learner_id, key)
+        if not chosen.isdigit() or int(chosen) >= len(lesson.options):
+            raise ValueError("That answer is not one of the lesson's options.")
+        chosen_i, now = int(chosen), self.clock()
+        right = chosen_i == lesson.correct
+        learner = self._learner(learner_id)
+        window = review.Window.of(learner.timezone, learner.preferences or {}) if learner else review.Window()
+        with session(self.engine) as db:
+            card = db.get(ReviewCard, (learner_id, key))
+            state, log, due = review.review(card.card if card else None, right, now, window)
+            card = card or ReviewCard(learner_id=learner_id, lesson_key=key, due=due, last_review=now)
+            card.card, card.due, card.last_review = state, due, now
+            db.add_all([card, LessonAttempt(learner_id=learner_id, lesson_key=key, chosen=chosen_i, correct=right,
+                                            at=now),
+                        ReviewLogEntry(learner_id=learner_id, lesson_key=key, rating=log["rating"], reviewed_at=now)])
+            db.commit()
+        option = lesson.options[chosen_i]
+        lines = [("Right!" if right else f"Not quite: the answer is **{LETTERS[lesson.correct]}**.")
+                 + (f" {option['feedback']}" if option.get("feedback") else ""),
+                 f"**Why:** {lesson.explanation}" if lesson.explanation else "",
+                 f"I'll bring it back for a quick review on {_day(due, window.timezone)}."]
+        actions = []
+        if not right and (expert := self.stuck_on_quiz(learner_id, lesson, now)):
+            lines.append(expert)
+            actions.append(Action("ask_human", "Ask a person"))
+        following = next((s for s in self.suggest(learner_id) if s.key != key), None)
+        if following:
+            actions.append(Action("lesson", f"Next: {following.title}"[:75], following.key))
+        return Reply(text="\n\n".join(line for line in lines if line), mode="service", actions=actions)
+
+    # --- stuck -------------------------------------------------------------------------------------------------
+
+    def stuck_on_questions(self, learner_id: str, topics: list[str]) -> str:
+        """Several questions on one topic in a short time: offer a person, flag the topic for L&D (once per run)."""
+        since = self.clock() - STUCK_QUESTIONS_WITHIN
+        with session(self.engine) as db:
+            recent = db.exec(select(Need.topics).where(Need.learner_id == learner_id, Need.created_at >= since)).all()
+        counts = Counter(t for topics_ in recent for t in topics_)
+        stuck = next((t for t in topics if counts[t] == STUCK_QUESTIONS), None)
+        return self._stuck(stuck, "repeated_questions") if stuck else ""
+
+    def stuck_on_quiz(self, learner_id: str, lesson: Lesson, now: datetime) -> str:
+        with session(self.engine) as db:
+            misses = db.exec(select(Lesson.competencies).join(LessonAttempt, LessonAttempt.lesson_key == Lesson.key)
+                             .where(LessonAttempt.learner_id == learner_id, LessonAttempt.correct == False,  # noqa: E712
+                                    LessonAttempt.at >= now - STUCK_WRONG_WITHIN)).all()
+        counts = Counter(c for competencies in misses for c in competencies)
+        stuck = next((c for c in lesson.competencies if counts[c] == STUCK_WRONG), None)
+        return self._stuck(stuck, "repeated_wrong_answers") if stuck else ""
+
+    def _stuck(self, competency: str, reason: str) -> str:
+        with session(self.engine) as db:
+            db.add(TopicFlag(competency=competency, reason=reason))
+            db.commit()
+        experts = self.framework.experts(competency)
+        who = ", ".join(experts) if experts else self.human_contact
+        return (f"This one seems tricky: for {self._name(competency)}, {who} can help you in person. "
+                "I've also let L&D know the topic needs attention (without your name).")
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+
+    def _lesson_for(self, learner_id: str, key: str) -> Lesson:
+        lesson = catalog.get(self.engine, key)
+        if lesson is None or lesson.status != "approved" or not (
+                {"everyone", *self._groups(learner_id)} & set(lesson.audience)):
+            raise NotFound("That lesson is not available (any more).")
+        return lesson
+
+    def _offer(self, learner_id: str, key: str, reason: str) -> None:
+        with session(self.engine) as db:
+            db.add(LessonOffer(learner_id=learner_id, lesson_key=key, reason=reason[:300]))
+            db.commit()
+
+    def _learner(self, learner_id: str) -> Learner | None:
+        with session(self.engine) as db:
+            return db.get(Learner, learner_id)
+
+    def _groups(self, learner_id: str) -> list[str]:
+        learner = self._learner(learner_id)
+        return list(learner.groups) if learner else []
+
+    def _name(self, competency: str) -> str:
+        return next((c.name for c in self.framework.competencies if c.id == competency), competency).lower()
+
+
+def progress(engine: Engine, learner_id: str, now: datetime) -> dict:
+    """The learner's lessons, for their profile and export: done, quiz answers, due now, next review."""
+    with session(engine) as db:
+        cards = db.exec(select(ReviewCard).where(ReviewCard.learner_id == learner_id)).all()
+        attempts = db.exec(select(LessonAttempt).where(LessonAttempt.learner_id == learner_id)).all()
+    upcoming = min((_aware(c.due) for c in cards), default=None)
+    return {"lessons_done": sorted({a.lesson_key for a in attempts}),
+            "quiz_answers": {"right": sum(a.correct for a in attempts), "wrong": sum(not a.correct for a in attempts)},
+            "due_now": sorted(c.lesson_key for c in cards if _aware(c.due) <= now),
+            "next_review": upcoming.isoformat() if upcoming else None}
+
+
+def forget(engine: Engine, learner_id: str) -> int:
+    """Delete the learner's quiz answers, review cards and logs, and lesson offers."""
+    removed = 0
+    with session(engine) as db:
+        for table in (LessonAttempt, ReviewCard, ReviewLogEntry, LessonOffer):
+            removed += db.exec(delete(table).where(table.learner_id == learner_id)).rowcount
+        db.commit()
+    return removed
+
+
+def _aware(when: datetime) -> datetime:
+    """SQLite gives naive datetimes back: they were stored in UTC."""
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _day(when: datetime, timezone: str) -> str:
+    """"Monday 30 November" in the learner's time zone (not strftime: that follows the server's locale)."""
+    local = when.astimezone(ZoneInfo(timezone or "UTC"))
+    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"

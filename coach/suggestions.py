@@ -1,0 +1,90 @@
+"""Which micro-lesson a learner should take next, and why in one line: ranked from what the needs log says about
+them (topics asked about, questions the content could not answer, quizzes missed), reviews falling due, their team's
+focus competencies, what they already mastered and how long they like a lesson to be. Pure: the caller gathers
+the signals (see `coach.lessons.service`), the simulation in bench/personalization.py feeds its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# how much one signal weighs against another; tuned on bench/personalization.py, not on a test
+W_ASKED = 1.0  # a question on the lesson's competency in the window
+W_UNANSWERED = 1.5  # ... that the content could not answer (a gap the coach could not close by answering)
+W_WRONG = 2.0  # a quiz on the competency answered wrongly
+W_DUE = 4.0  # the lesson is due for review
+W_FOCUS = 1.5  # the team's focus competency
+W_TOO_LONG = 1.0  # longer than the learner likes (per extra 5 minutes)
+
+
+@dataclass(frozen=True)
+class LessonInfo:
+    key: str
+    title: str
+    competencies: tuple[str, ...]
+    minutes: int = 3
+
+
+@dataclass(frozen=True)
+class LearnerSignals:
+    asked: dict[str, int] = field(default_factory=dict)  # competency -> questions asked in the window
+    unanswered: dict[str, int] = field(default_factory=dict)  # competency -> of those, not answered by the content
+    wrong: dict[str, int] = field(default_factory=dict)  # competency -> quiz answers that were wrong, recently
+    due: dict[str, int] = field(default_factory=dict)  # lesson key -> days since it was last practised (due now)
+    done: frozenset[str] = frozenset()  # lessons practised and not due: nothing to gain today
+    focus: tuple[str, ...] = ()  # the team's focus competencies, set by its manager
+    preferred_minutes: int | None = None
+    names: dict[str, str] = field(default_factory=dict)  # competency id -> name, for the reasons
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    key: str
+    title: str
+    score: float
+    reason: str
+
+
+def rank(lessons: list[LessonInfo], signals: LearnerSignals, k: int = 3) -> list[Suggestion]:
+    """The k best lessons for this learner, best first; lessons with no reason at all are not suggested."""
+    scored = []
+    for lesson in lessons:
+        if lesson.key in signals.done and lesson.key not in signals.due:
+            continue
+        parts = _parts(lesson, signals)
+        score = sum(weight for weight, _ in parts)
+        if lesson.key not in signals.due and signals.preferred_minutes and lesson.minutes > signals.preferred_minutes:
+            score -= W_TOO_LONG * (1 + (lesson.minutes - signals.preferred_minutes) // 5)
+        if parts and score > 0:
+            reason = max(parts, key=lambda part: part[0])[1]
+            scored.append(Suggestion(lesson.key, lesson.title, round(score, 3), reason))
+    scored.sort(key=lambda s: (-s.score, s.title))
+    return scored[:k]
+
+
+def _parts(lesson: LessonInfo, s: LearnerSignals) -> list[tuple[float, str]]:
+    """(weight, reason) of each signal that speaks for this lesson."""
+    parts: list[tuple[float, str]] = []
+    if lesson.key in s.due:
+        days = s.due[lesson.key]
+        parts.append((W_DUE, f"due for review: you last practised it {_count(days, 'day')} ago"))
+    for c in lesson.competencies:
+        name = s.names.get(c, c)
+        asked, unanswered, wrong = s.asked.get(c, 0), s.unanswered.get(c, 0), s.wrong.get(c, 0)
+        if asked:
+            why = f"because you asked about {name.lower()} {_times(asked)} recently"
+            if unanswered:
+                why += f" ({unanswered} the content could not answer)"
+            parts.append((W_ASKED * asked + W_UNANSWERED * unanswered, why))
+        if wrong:
+            parts.append((W_WRONG * wrong, f"because a quiz on {name.lower()} did not go well"))
+        if c in s.focus:
+            parts.append((W_FOCUS, f"{name} is a focus of your team"))
+    return parts
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}" + ("" if n == 1 else "s")
