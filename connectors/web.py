@@ -56,8 +56,11 @@ def render(reply: Reply) -> str:
     """One reply as HTML; source anchors carry a key of their own, as a conversation holds several replies."""
     key, lines = reply.need_id[:12] or secrets.token_hex(6), []
     for line in escape(reply.text).splitlines():
+        if not line.strip():
+            continue
         line = re.sub(r"\[(\d+)\]", rf'<a href="#source-{key}-\1">[\1]</a>', line)
         if reply.mode == "service":  # the coach's own words may stress a phrase; quoted content stays as written
+            line = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", line)
             line = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", line)
         lines.append(f"<blockquote>{line[5:]}</blockquote>" if line.startswith("&gt; ") else f"<p>{line}</p>")
     sources = "".join(
@@ -101,7 +104,7 @@ def script() -> Response:
 
 
 @router.post("/action", response_class=HTMLResponse)
-def action(request: Request, kind: str = Form(pattern=r"^[a-z_]{1,20}$"), value: str = Form("", max_length=64)) -> Response:
+def action(request: Request, kind: str = Form(pattern=r"^[a-z_]{1,20}$"), value: str = Form("", max_length=200)) -> Response:
     """A button under a reply: rate it, ask for a person, confirm or cancel "forget me", resume."""
     learner = learner_of(request)
     try:

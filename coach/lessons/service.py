@@ -65,21 +65,32 @@ class Lessons:
 
     def suggestion_reply(self, learner_id: str) -> Reply:
         """"What should I learn next?": up to three lessons, each with why, and a button to start each."""
-        suggestions = self.suggest(learner_id)
-        if not suggestions:
-            if not catalog.published(self.engine, self._groups(learner_id)):
-                return Reply(text="No micro-lessons are published yet: L&D adds them. Meanwhile, ask me anything "
-                                  "about your work.", mode="service")
-            return Reply(text="Nothing stands out for you right now: no lesson is due and your questions have not "
-                              "pointed at a topic yet. Ask me about your work and I'll suggest lessons that fit.",
-                         mode="service")
         lessons = {l.key: l for l in catalog.published(self.engine, self._groups(learner_id))}
+        if not lessons:
+            return Reply(text="No micro-lessons are published yet: L&D adds them. Meanwhile, ask me anything "
+                              "about your work.", mode="service")
+        suggestions = self.suggest(learner_id) or self.starters(learner_id, list(lessons.values()))
+        if not suggestions:
+            return Reply(text="You have done every lesson open to you, and none is due for review yet. Nice work!",
+                         mode="service")
         lines = ["Here is what I suggest next:"]
         for i, s in enumerate(suggestions, 1):
             lines.append(f"{i}. **{s.title}** ({lessons[s.key].minutes} min): {s.reason}")
             self._offer(learner_id, s.key, s.reason)
         return Reply(text="\n".join(lines), mode="service",
                      actions=[Action("lesson", f"Start: {s.title}"[:75], s.key) for s in suggestions])
+
+    def starters(self, learner_id: str, lessons: list[Lesson], k: int = 3) -> list[Suggestion]:
+        """Nothing personal to go on yet: what colleagues asked most about this month, else the shortest lessons."""
+        with session(self.engine) as db:
+            done = set(db.exec(select(ReviewCard.lesson_key).where(ReviewCard.learner_id == learner_id)).all())
+            topics = db.exec(select(Need.topics).where(Need.created_at >= self.clock() - WINDOW)).all()
+        asked = Counter(t for topics_ in topics for t in topics_)
+        fresh = [l for l in lessons if l.key not in done]
+        fresh.sort(key=lambda l: (-max((asked[c] for c in l.competencies), default=0), l.minutes, l.title))
+        return [Suggestion(l.key, l.title, 0.0, "what colleagues ask about most this month"
+                           if any(asked[c] for c in l.competencies) else "a short one to start with")
+                for l in fresh[:k]]
 
     def for_need(self, learner_id: str, topics: list[str]) -> Action | None:
         """After an answer: the best lesson on the question's topics, offered once, as a button."""

@@ -82,3 +82,18 @@ def test_a_failure_while_answering_still_gets_a_reply_in_the_stream(container, t
         events = [json.loads(line) for line in response.iter_lines() if line]
     assert events == [{"error": "Something went wrong while answering. Please ask again; if it keeps happening, "
                                 "tell the L&D team."}]
+
+
+def test_a_micro_lesson_in_the_web_chat_is_shown_taught_and_graded(container, tmp_path):
+    from tests.integration.lesson_files import load_test_lessons
+
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    load_test_lessons(container, tmp_path)
+    client = TestClient(create_app(container))
+    answer = client.get("/", params={"q": "How do I report a phishing e-mail?"}).text
+    assert '<button name="kind" value="lesson">Micro-lesson: Report phishing fast</button>' in answer
+    lesson = client.post("/action", data={"kind": "lesson", "value": "report-phishing"}).text
+    assert "<strong>Report phishing fast</strong> (2 min)" in lesson and "<strong>Quick check:</strong>" in lesson
+    assert 'value="report-phishing:0"' in lesson
+    graded = client.post("/action", data={"kind": "answer", "value": "report-phishing:0"}).text
+    assert "Right! Yes, that is how it works." in graded and "<strong>Why:</strong>" in graded
