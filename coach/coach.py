@@ -25,10 +25,10 @@ _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
 class Coach:
     def __init__(self, *, engine: Engine, answerer: Answerer, redactor: Redactor, framework: Framework,
                  human_contact: str = "the L&D team", rate: RateLimiter | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, find_source: Callable[[str], object] | None = None) -> None:
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
         self.human_contact, self.rate = human_contact, rate or RateLimiter(0)
-        self.lessons = Lessons(engine, framework, human_contact, clock)
+        self.lessons = Lessons(engine, framework, human_contact, clock, find_source)
 
     def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> Reply:
         """Personal data is redacted first: it never reaches the needs log, an embeddings endpoint or a model.

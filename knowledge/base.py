@@ -33,18 +33,24 @@ class KnowledgeBase:
             rows = db.exec(select(Source).order_by(Source.title)).all()
         return [SourcePublic.model_validate(row, from_attributes=True) for row in rows]
 
-    def document(self, key_or_id: str) -> tuple[SourcePublic, str] | None:
-        """A source and its text (its chunks in order), found by id, key, path or a path ending (`security/x.md`)."""
+    def find(self, key_or_id: str) -> SourcePublic | None:
+        """A source by id, key, path or path ending (`security/phishing.md`)."""
         with session(self.engine) as db:
             source = db.get(Source, key_or_id) or db.exec(select(Source).where(
                 Source.key.in_([key_or_id, str(Path(key_or_id).resolve())]))).first()
             if source is None:
                 ending = "/" + key_or_id.lstrip("/")
                 source = next((s for s in db.exec(select(Source)).all() if s.key.endswith(ending)), None)
-            if source is None:
-                return None
+            return SourcePublic.model_validate(source, from_attributes=True) if source else None
+
+    def document(self, key_or_id: str) -> tuple[SourcePublic, str] | None:
+        """A source and its text (its chunks in order)."""
+        source = self.find(key_or_id)
+        if source is None:
+            return None
+        with session(self.engine) as db:
             chunks = db.exec(select(Chunk).where(Chunk.source_id == source.id).order_by(Chunk.ordinal)).all()
-            return SourcePublic.model_validate(source, from_attributes=True), "\n\n".join(c.text for c in chunks)
+        return source, "\n\n".join(c.text for c in chunks)
 
     def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
                mode: str = "hybrid") -> list[Passage]:

@@ -15,7 +15,7 @@ from sqlmodel import select
 from coach.competencies import Framework
 from coach.errors import NotFound
 from coach.lessons import catalog, review
-from coach.messages import Action, Reply
+from coach.messages import Action, Citation, Reply
 from coach.store.db import session
 from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, ReviewCard, ReviewLogEntry,
                                 TeamFocus, TopicFlag, utcnow)
@@ -32,8 +32,9 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 class Lessons:
     def __init__(self, engine: Engine, framework: Framework, human_contact: str,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, find_source: Callable[[str], object | None] | None = None):
         self.engine, self.framework, self.human_contact, self.clock = engine, framework, human_contact, clock
+        self.find_source = find_source  # a lesson's `sources` entry -> the knowledge base's source, if any
 
     # --- what next ---------------------------------------------------------------------------------------------
 
@@ -118,9 +119,17 @@ class Lessons:
             offer.started_at = self.clock()
             db.add(offer)
             db.commit()
-        return Reply(text=text, mode="service",
+        return Reply(text=text, mode="service", citations=self._sources(learner_id, lesson),
                      actions=[Action("answer", f"{LETTERS[i]}. {o['text']}"[:75], f"{key}:{i}")
                               for i, o in enumerate(lesson.options)])
+
+    def _sources(self, learner_id: str, lesson: Lesson) -> list[Citation]:
+        """The content the lesson comes from, as sources to open: only what this learner may see."""
+        allowed = {"everyone", *self._groups(learner_id)}
+        found = [self.find_source(ref) for ref in lesson.sources] if self.find_source else []
+        shown = [s for s in found if s is not None and allowed & set(s.audience)]
+        return [Citation(n=i, source_id=s.id, chunk_id="", title=s.title, where="", link=s.link,
+                         updated_at=s.updated_at) for i, s in enumerate(shown, 1)]
 
     def answer(self, learner_id: str, value: str) -> Reply:
         key, _, chosen = value.rpartition(":")

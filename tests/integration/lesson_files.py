@@ -24,6 +24,7 @@ options:
     feedback: No, that is the old process.
 answer: {answer}
 explanation: The first way is the one the policy describes.
+sources: [security.txt, hr/salary.md]
 ---
 {title}: the one thing to remember, explained in a few plain sentences so it fits in a chat message.
 """

@@ -41,6 +41,7 @@ def test_a_lesson_is_taught_graded_and_reviewed_on_a_working_day(coach, containe
     lesson = coach.act("sam", "lesson", "report-phishing")
     assert "Report phishing fast" in lesson.text and "**Quick check:**" in lesson.text
     assert [(a.kind, a.value) for a in lesson.actions] == [("answer", f"report-phishing:{i}") for i in range(3)]
+    assert [c.title for c in lesson.citations] == ["How to report phishing"]  # where the lesson comes from
 
     graded = coach.act("sam", "answer", "report-phishing:0")
     assert graded.text.startswith("Right! Yes, that is how it works.")
