@@ -1,6 +1,6 @@
 """Which micro-lesson a learner should take next, and why in one line: ranked from what the needs log says about
 them (topics asked about, questions the content could not answer, quizzes missed), reviews falling due, their team's
-focus competencies, what they already mastered and how long they like a lesson to be. Pure: the caller gathers
+focus competencies, what colleagues ask about, what they already mastered and how long they like a lesson to be. Pure: the caller gathers
 the signals (see `coach.lessons.service`), the simulation in bench/personalization.py feeds its own."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 W_ASKED = 1.0  # a question on the lesson's competency in the window
 W_UNANSWERED = 1.5  # ... that the content could not answer (a gap the coach could not close by answering)
 W_WRONG = 2.0  # a quiz on the competency answered wrongly
-W_DUE = 4.0  # the lesson is due for review
+W_DUE = 1.5  # due for review (due reviews also arrive as their own daily nudge, so they need not crowd out gaps)
 W_FOCUS = 1.5  # the team's focus competency
+W_POPULAR = 0.5  # what colleagues ask about most (share of the most-asked competency, 0..1): a company-wide prior
 W_TOO_LONG = 1.0  # longer than the learner likes (per extra 5 minutes)
 
 
@@ -32,6 +33,7 @@ class LearnerSignals:
     due: dict[str, int] = field(default_factory=dict)  # lesson key -> days since it was last practised (due now)
     done: frozenset[str] = frozenset()  # lessons practised and not due: nothing to gain today
     focus: tuple[str, ...] = ()  # the team's focus competencies, set by its manager
+    popular: dict[str, float] = field(default_factory=dict)  # competency -> colleagues' questions, 1.0 = most asked
     preferred_minutes: int | None = None
     names: dict[str, str] = field(default_factory=dict)  # competency id -> name, for the reasons
 
@@ -54,8 +56,8 @@ def rank(lessons: list[LessonInfo], signals: LearnerSignals, k: int = 3) -> list
         score = sum(weight for weight, _ in parts)
         if lesson.key not in signals.due and signals.preferred_minutes and lesson.minutes > signals.preferred_minutes:
             score -= W_TOO_LONG * (1 + (lesson.minutes - signals.preferred_minutes) // 5)
-        if parts and score > 0:
-            reason = max(parts, key=lambda part: part[0])[1]
+        if parts and score > 0:  # a review says so; otherwise the strongest reason
+            reason = parts[0][1] if lesson.key in signals.due else max(parts, key=lambda part: part[0])[1]
             scored.append(Suggestion(lesson.key, lesson.title, round(score, 3), reason))
     scored.sort(key=lambda s: (-s.score, s.title))
     return scored[:k]
@@ -79,6 +81,8 @@ def _parts(lesson: LessonInfo, s: LearnerSignals) -> list[tuple[float, str]]:
             parts.append((W_WRONG * wrong, f"because a quiz on {name.lower()} did not go well"))
         if c in s.focus:
             parts.append((W_FOCUS, f"{name} is a focus of your team"))
+        if s.popular.get(c):
+            parts.append((W_POPULAR * s.popular[c], f"{name.lower()} is what colleagues ask about most"))
     return parts
 
 

@@ -54,6 +54,8 @@ class Lessons:
                                    LessonAttempt.correct == False)).all()  # noqa: E712
             cards = db.exec(select(ReviewCard).where(ReviewCard.learner_id == learner_id)).all()
             focus = db.get(TeamFocus, learner.team) if learner and learner.team else None
+            everyone = Counter(t for topics in db.exec(select(Need.topics).where(Need.created_at >= since)).all()
+                               for t in topics)
         due = {c.lesson_key: max(0, (now - _aware(c.last_review)).days) for c in cards if _aware(c.due) <= now}
         minutes = (learner.preferences or {}).get("lesson_minutes") if learner else None
         return LearnerSignals(
@@ -62,6 +64,7 @@ class Lessons:
             wrong=Counter(c for competencies in wrong for c in competencies),
             due=due, done=frozenset(c.lesson_key for c in cards),
             focus=tuple(focus.competencies) if focus else (), preferred_minutes=int(minutes) if minutes else None,
+            popular=_shares(everyone),
             names={c.id: c.name for c in self.framework.competencies})
 
     def suggestion_reply(self, learner_id: str) -> Reply:
@@ -238,6 +241,11 @@ def forget(engine: Engine, learner_id: str) -> int:
             removed += db.exec(delete(table).where(table.learner_id == learner_id)).rowcount
         db.commit()
     return removed
+
+
+def _shares(counts: Counter) -> dict[str, float]:
+    top = max(counts.values(), default=0)
+    return {c: n / top for c, n in counts.items()} if top else {}
 
 
 def _aware(when: datetime) -> datetime:
