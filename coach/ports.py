@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
+
+if TYPE_CHECKING:
+    from coach.messages import Reply
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,25 @@ class ChatModel(Protocol):
 
     def complete(self, system: str, user: str, *, on_delta: Callable[[str], None] | None = None,
                  budget_s: float = 20.0) -> Completion: ...
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """How a proactive send went: delivered, or why not and whether trying again later may help."""
+
+    delivered: bool
+    retry_after: float | None = None  # throttled or the platform failed for now: worth another try after this long
+    reason: str = ""  # e.g. "the coach has never met this learner on Teams"
+
+
+class Delivery(Protocol):
+    """Sends a reply to a learner's personal chat without being asked (nudges, lessons, answers to closed gaps).
+    `key` identifies this one delivery, so a platform that can remember it makes a retry after a crash safe."""
+
+    platform: str
+
+    async def send(self, learner_id: str, reply: Reply, key: str) -> SendResult: ...
+
+    async def was_sent(self, learner_id: str, key: str) -> bool | None:
+        """Whether the delivery with this key reached the learner (None: the platform cannot tell)."""
+        ...

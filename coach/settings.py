@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     slack_client_secret: str = Field(default="", alias="SLACK_CLIENT_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     slack_update_interval_s: float = Field(default=1.0, alias="SLACK_UPDATE_INTERVAL_S")  # streamed edits, at most
+    slack_sends_per_second: float = Field(default=5.0, alias="SLACK_SENDS_PER_SECOND")  # proactive DMs, per workspace
 
     # Teams (Bot Framework): activities at /api/messages; with an empty app id it runs unauthenticated (local use with
     # the Bot Framework Emulator). Single-tenant bots also set the tenant id.

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from connectors import web
+from connectors.deliveries import Deliveries
 from connectors.slack.routes import mount as mount_slack
 from connectors.teams.routes import mount as mount_teams
 
@@ -25,6 +26,7 @@ def create_app(container, teams_credentials=None) -> FastAPI:
     """`teams_credentials`: how outgoing Teams calls get a token (default: the app id and password from settings)."""
     app = FastAPI(title="Learning coach", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
     app.state.container, app.state.on_start, app.state.on_stop = container, [], []
+    app.state.deliveries = Deliveries()  # proactive messages through every connector mounted below
 
     @app.get("/healthz")
     def healthz() -> dict:

@@ -173,3 +173,17 @@ class TopicFlag(SQLModel, table=True):
     competency: str = Field(index=True, max_length=120)
     reason: str = Field(max_length=40)  # repeated_questions | repeated_wrong_answers
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class NudgeDelivery(SQLModel, table=True):
+    """One proactive message to one learner, recorded before it is sent: the unique key (schedule, learner,
+    occurrence) makes a retry after a crash a no-op, and the final state says what happened."""
+
+    key: str = Field(primary_key=True, max_length=250)
+    learner_id: str = Field(index=True, max_length=200)
+    kind: str = Field(default="nudge", max_length=30)  # nudge | lesson | review | gap_closed | ...
+    state: str = Field(default="sending", max_length=20, index=True)  # sending | sent | failed | skipped
+    attempts: int = 0
+    reason: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)

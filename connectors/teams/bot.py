@@ -18,6 +18,7 @@ from coach.conversation import Turn
 from coach.errors import NotFound
 from coach.learners import update_profile
 from coach.messages import IncomingMessage, Reply
+from coach.ports import SendResult
 from connectors.streaming import ask_showing_progress
 from connectors.teams.cards import answer_card, chosen
 from connectors.teams.delivery import FAILED, UNDELIVERED, Stream, answer_activity, card_activity, send
@@ -58,6 +59,8 @@ def question_text(activity: Activity) -> str:
 
 
 class CoachBot(ActivityHandler):
+    platform = PLATFORM
+
     def __init__(self, container, adapter, app_id: str, interval_s: float = 1.0) -> None:
         self.coach, self.engine = container.coach, container.engine
         self.adapter, self.app_id, self.interval_s = adapter, app_id, interval_s
@@ -101,7 +104,7 @@ class CoachBot(ActivityHandler):
             return
         turns.extend([Turn("learner", text), Turn("coach", reply.text)])
         await self._deliver(stream, answer_activity(reply, text_in_message=stream.streaming))
-        if reply.private and not await self.send(learner, reply.private, context=context):
+        if reply.private and not (await self.send(learner, reply.private)).delivered:
             await send(context, PRIVATE_ELSEWHERE)
 
     async def _deliver(self, stream: Stream, activity: Activity) -> None:
@@ -192,9 +195,9 @@ class CoachBot(ActivityHandler):
 
     # --- proactive -----------------------------------------------------------------------------------------------
 
-    async def send(self, learner: str, reply: Reply, *, context: TurnContext | None = None) -> bool:
-        """Send a reply to a learner's personal chat (opening one if the coach only met them in a channel); False
-        when the coach cannot reach them on Teams."""
+    async def send(self, learner: str, reply: Reply, key: str = "") -> SendResult:
+        """The Delivery port: a reply to the learner's personal chat (opening one if the coach only met them in a
+        channel). Teams cannot say later whether a message arrived, so `was_sent` answers None."""
         activity = answer_activity(reply, text_in_message=False)
 
         async def deliver(turn: TurnContext) -> None:
@@ -204,15 +207,18 @@ class CoachBot(ActivityHandler):
             if reference := await asyncio.to_thread(addresses.personal, self.engine, learner, PLATFORM):
                 await self.adapter.continue_conversation(ConversationReference().deserialize(reference), deliver,
                                                          bot_app_id=self.app_id)
-                return True
+                return SendResult(True)
             member = await asyncio.to_thread(addresses.member, self.engine, learner, PLATFORM)
             if member is None:
-                return False
+                return SendResult(False, reason="the coach has not met this learner in Teams yet")
             await self._open_personal_chat(learner, ConversationReference().deserialize(member), deliver)
-            return True
-        except (HttpOperationError, ClientRequestError):
+            return SendResult(True)
+        except (HttpOperationError, ClientRequestError) as exc:
             log.exception("a proactive Teams message could not be delivered")
-            return False
+            return SendResult(False, reason=f"Teams refused it ({exc})"[:300])
+
+    async def was_sent(self, learner: str, key: str) -> bool | None:
+        return None
 
     async def _open_personal_chat(self, learner: str, member: ConversationReference, deliver) -> None:
         tenant = member.conversation.tenant_id or learner.split(":")[1]

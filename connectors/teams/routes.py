@@ -57,6 +57,7 @@ def mount(app: FastAPI, container, credentials: ServiceClientCredentialsFactory 
     adapter = Adapter(authentication(settings, credentials))
     bot = CoachBot(container, adapter, settings.microsoft_app_id, settings.teams_update_interval_s)
     app.state.teams = bot
+    app.state.deliveries.add(bot)
 
     async def messages(request: Request) -> Response:
         try:

@@ -47,7 +47,7 @@ class SlackAPI:
                     args = json.loads(raw or "{}")
                 else:
                     args = dict(parse_qsl(raw))
-                for name in ("blocks", "attachments", "view", "prompts"):
+                for name in ("blocks", "attachments", "view", "prompts", "metadata"):
                     if isinstance(args.get(name), str):
                         args[name] = json.loads(args[name])
                 path, _, query = self.path.partition("?")
@@ -107,6 +107,8 @@ class SlackAPI:
                        "blocks": args.get("blocks", []), "bot_id": BOT_ID, "user": BOT_USER}
             if args.get("thread_ts"):
                 message["thread_ts"] = args["thread_ts"]
+            if args.get("metadata"):
+                message["metadata"] = args["metadata"]
             if method == "chat.postMessage":
                 self.messages.append(message)
                 return {"ok": True, "channel": args["channel"], "ts": ts, "message": message}
@@ -123,6 +125,8 @@ class SlackAPI:
         if method == "conversations.history":
             history = [m for m in self.messages if m["channel"] == args["channel"] and "thread_ts" not in m]
             return {"ok": True, "messages": history[::-1][: int(args.get("limit", 100))], "has_more": False}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + args["users"]}}
         if method == "users.info":
             user = self.users.get(args["user"], {"id": args["user"], "tz": "Europe/Amsterdam", "is_bot": False,
                                                  "real_name": "", "profile": {}})

@@ -173,10 +173,11 @@ def test_install_welcomes_once_and_proactive_messages_reach_the_stored_conversat
     with http:
         delivered = http.portal.call(container_bot(http).send, learner(), Reply(text="Time for your review.",
                                                                                   mode="service"))
-        assert delivered is True
+        assert delivered.delivered
         [_, proactive] = connector.of("message")
         assert proactive.conversation == "a:personal-sam" and "Time for your review." in shown(proactive)
-        assert http.portal.call(container_bot(http).send, learner("nobody"), Reply(text="x")) is False
+        unknown = http.portal.call(container_bot(http).send, learner("nobody"), Reply(text="x"))
+        assert not unknown.delivered and "not met" in unknown.reason
 
 
 def container_bot(http: TestClient):

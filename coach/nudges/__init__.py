@@ -1,0 +1,1 @@
+"""Proactive messages: each delivery recorded once and sent at most once, inside the learner's allowed times."""
