@@ -7,7 +7,6 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import select
 
 from coach.learners import update_profile
 from coach.messages import Reply
