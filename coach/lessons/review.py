@@ -49,7 +49,8 @@ def into_window(when: datetime, window: Window) -> datetime:
     """The first moment at or after `when` on one of the window's days and inside its hours (UTC out)."""
     zone = ZoneInfo(window.timezone)
     local = when.astimezone(zone)
-    start, end = time(window.hours[0]), time(window.hours[1])
+    start = time(window.hours[0])
+    end = time.max if window.hours[1] >= 24 else time(window.hours[1])  # 24: until midnight
     for _ in range(8):
         if local.weekday() in window.days:
             if local.time() < start:

@@ -17,6 +17,8 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            # APScheduler's job store keeps its own table (`coach worker` creates it): not ours to migrate
+            include_object=lambda obj, name, type_, reflected, compare_to: name != "apscheduler_jobs",
         )
         context.run_migrations()
 

@@ -187,3 +187,29 @@ class NudgeDelivery(SQLModel, table=True):
     reason: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class NudgeSchedule(SQLModel, table=True):
+    """A manager's nudge: a message and/or a lesson, to a team or named learners, once or on a recurrence."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    owner: str = Field(index=True, max_length=200)  # who made it (a manager's learner id or e-mail)
+    team: str = Field(default="", max_length=120)  # everyone whose profile has this team ...
+    learners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # ... or these people
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    lesson_key: str = Field(default="", max_length=120)
+    recurrence: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # see coach/nudges/schedules.py
+    timezone: str = Field(default="UTC", max_length=60)
+    grace_s: int = 3600  # due while the worker was down: still sent on start within this long, else skipped
+    paused: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NudgeOccurrence(SQLModel, table=True):
+    """One firing of a schedule: recorded when it starts, so a crash halfway resumes it instead of losing the rest."""
+
+    id: str = Field(primary_key=True, max_length=120)  # <schedule id>:<planned time, UTC ISO>
+    schedule_id: str = Field(index=True, max_length=32)
+    planned_at: datetime
+    state: str = Field(default="running", max_length=20, index=True)  # running | done | missed
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

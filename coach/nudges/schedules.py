@@ -1,0 +1,133 @@
+"""Managers' nudge schedules: who gets what, when. A recurrence is one of
+`{"kind": "once", "at": "2026-12-01T09:00"}`, `{"kind": "daily", "time": "09:00"}`,
+`{"kind": "weekdays", "time": "09:00"}`, `{"kind": "weekly", "days": ["mon", "thu"], "time": "09:00"}` or
+`{"kind": "cron", "expr": "0 9 * * 1-5"}` (standard cron: day 0 is Sunday), in the schedule's time zone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from coach.errors import ConfigError, NotFound
+from coach.messages import Action, Reply
+from coach.store.db import session
+from coach.store.models import Learner, NudgeSchedule
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # cron's 0 and 7 are Sunday
+
+
+def trigger(recurrence: dict, timezone: str):
+    """The APScheduler trigger of a recurrence; ConfigError says what is wrong with it."""
+    kind = recurrence.get("kind")
+    try:
+        zone = ZoneInfo(timezone)
+        if kind == "once":
+            return DateTrigger(datetime.fromisoformat(recurrence["at"]).replace(tzinfo=None), timezone=zone)
+        if kind == "cron":
+            minute, hour, day, month, weekdays = recurrence["expr"].split()
+            return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                               day_of_week=_cron_days(weekdays), timezone=zone)
+        hour, minute = (int(part) for part in recurrence.get("time", "09:00").split(":"))
+        days = {"daily": "*", "weekdays": "mon-fri"}.get(kind) or ",".join(_days(recurrence.get("days", [])))
+        if kind not in ("daily", "weekdays", "weekly"):
+            raise ValueError(f"unknown kind {kind!r}")
+        return CronTrigger(hour=hour, minute=minute, day_of_week=days, timezone=zone)
+    except (KeyError, ValueError, TypeError, ZoneInfoNotFoundError) as exc:
+        raise ConfigError(f"cannot schedule {recurrence} in {timezone}: {exc}. Use once (at), daily / weekdays "
+                          "(time HH:MM), weekly (days mon..sun, time) or cron (five fields).") from exc
+
+
+def _days(days: list[str]) -> list[str]:
+    chosen = [d.strip().lower()[:3] for d in days]
+    if not chosen or any(d not in DAYS for d in chosen):
+        raise ValueError(f"weekly needs days among {', '.join(DAYS)}")
+    return chosen
+
+
+def _cron_days(field: str) -> str:
+    """Standard cron's day-of-week numbers (0 = Sunday) as names: APScheduler counts from Monday."""
+    def name(token: str) -> str:
+        return _CRON_DAYS[int(token)] if token.isdigit() else token
+
+    return ",".join("-".join(name(t) for t in part.split("-")) for part in field.split(","))
+
+
+def next_time(schedule: NudgeSchedule, after: datetime) -> datetime | None:
+    return trigger(schedule.recurrence, schedule.timezone).get_next_fire_time(None, after)
+
+
+def create(engine: Engine, *, owner: str, recurrence: dict, timezone: str = "UTC", team: str = "",
+           learners: list[str] | None = None, message: str = "", lesson_key: str = "",
+           grace_s: int = 3600) -> NudgeSchedule:
+    if not (message.strip() or lesson_key):
+        raise ConfigError("a nudge needs a message, a lesson, or both")
+    if not (team or learners):
+        raise ConfigError("a nudge needs a team or named learners")
+    trigger(recurrence, timezone)  # refuse what cannot be scheduled now, not at the first firing
+    schedule = NudgeSchedule(id=uuid.uuid4().hex, owner=owner, team=team, learners=list(learners or []),
+                             message=message.strip(), lesson_key=lesson_key, recurrence=recurrence,
+                             timezone=timezone, grace_s=grace_s)
+    with session(engine) as db:
+        db.add(schedule)
+        db.commit()
+        db.refresh(schedule)
+    return schedule
+
+
+def of_owner(engine: Engine, owner: str | None = None) -> list[NudgeSchedule]:
+    with session(engine) as db:
+        query = select(NudgeSchedule).order_by(NudgeSchedule.created_at)
+        return list(db.exec(query.where(NudgeSchedule.owner == owner) if owner else query).all())
+
+
+def get(engine: Engine, schedule_id: str) -> NudgeSchedule:
+    with session(engine) as db:
+        schedule = db.get(NudgeSchedule, schedule_id)
+    if schedule is None:
+        raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
+    return schedule
+
+
+def set_paused(engine: Engine, schedule_id: str, paused: bool) -> NudgeSchedule:
+    with session(engine) as db:
+        schedule = db.get(NudgeSchedule, schedule_id)
+        if schedule is None:
+            raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
+        schedule.paused = paused
+        db.add(schedule)
+        db.commit()
+        db.refresh(schedule)
+        return schedule
+
+
+def delete(engine: Engine, schedule_id: str) -> None:
+    with session(engine) as db:
+        schedule = db.get(NudgeSchedule, schedule_id)
+        if schedule is None:
+            raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
+        db.delete(schedule)
+        db.commit()
+
+
+def recipients(engine: Engine, schedule: NudgeSchedule) -> list[str]:
+    """The learners a firing goes to: the named ones and the team's members, as they are now."""
+    with session(engine) as db:
+        team = db.exec(select(Learner.id).where(Learner.team == schedule.team)).all() if schedule.team else []
+    return sorted(set(schedule.learners) | set(team))
+
+
+def reply_for(engine: Engine, schedule: NudgeSchedule) -> Reply:
+    """What a learner receives: the manager's message, and the lesson to start with one tap."""
+    from coach.lessons import catalog
+
+    lesson = catalog.get(engine, schedule.lesson_key) if schedule.lesson_key else None
+    actions = [Action("lesson", f"Start: {lesson.title}"[:75], lesson.key)] if lesson else []
+    text = schedule.message or (f"A micro-lesson for you: **{lesson.title}** ({lesson.minutes} min)." if lesson else "")
+    return Reply(text=text + "\n\n_Say *pause* to stop nudges._", mode="service", actions=actions)

@@ -1,0 +1,208 @@
+"""The nudge worker: APScheduler with its job store in the product's database keeps each schedule's next firing;
+a firing is recorded as an occurrence before anything is sent, each recipient's delivery goes through the ledger
+(exactly once), and a recipient in quiet hours or over the daily cap gets it at their next allowed moment. Only one
+worker per deployment dispatches: it holds a database lock (PostgreSQL advisory lock; a file lock on SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from apscheduler.events import EVENT_JOB_MISSED
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from coach.messages import Reply
+from coach.nudges import ledger, schedules
+from coach.nudges.policy import DAILY_CAP, next_allowed
+from coach.ports import Delivery
+from coach.store.db import session
+from coach.store.models import NudgeOccurrence, NudgeSchedule, utcnow
+
+log = logging.getLogger(__name__)
+LOCK_ID = 7_446_354  # the advisory lock every worker of one deployment competes for
+_workers: dict[str, "Worker"] = {}  # job functions are stored by reference: they find their worker here
+
+
+async def fire_job(worker_id: str, schedule_id: str, planned: str) -> None:
+    await _workers[worker_id].fire(schedule_id, datetime.fromisoformat(planned))
+
+
+async def later_job(worker_id: str, schedule_id: str, planned: str, learner_id: str) -> None:
+    await _workers[worker_id].deliver_to(schedule_id, datetime.fromisoformat(planned), learner_id)
+
+
+class Worker:
+    def __init__(self, engine: Engine, delivery: Delivery, make_reply: Callable[[NudgeSchedule, str], Reply],
+                 *, cap: int = DAILY_CAP, clock: Callable[[], datetime] = utcnow, worker_id: str = "main") -> None:
+        """`make_reply(schedule, learner_id)`: what the learner gets (the message, the lesson's first screen)."""
+        self.engine, self.delivery, self.make_reply, self.cap, self.clock = engine, delivery, make_reply, cap, clock
+        self.id = worker_id
+        self.scheduler = AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=engine)}, timezone=UTC,
+                                          job_defaults={"coalesce": True, "max_instances": 1})
+        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+        _workers[worker_id] = self
+
+    # --- lifecycle -----------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Settle what a crash left half done, then run the jobs (a firing missed while down runs now if still
+        within its grace time; otherwise it is recorded as missed)."""
+        await ledger.recover(self.engine, self.delivery)
+        self.scheduler.start()
+        self.sync()
+        for occurrence in self._running():
+            await self.fire(occurrence.schedule_id, _aware(occurrence.planned_at))
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def sync(self) -> None:
+        """Every active schedule has its next firing planned; paused or deleted ones have none."""
+        with session(self.engine) as db:
+            active = {s.id: s for s in db.exec(select(NudgeSchedule)).all() if not s.paused}
+        planned = {job.id.split(":")[1] for job in self.scheduler.get_jobs() if job.id.startswith("nudge:")}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("nudge:") and job.id.split(":")[1] not in active:
+                job.remove()
+        for schedule_id, schedule in active.items():
+            if schedule_id not in planned:
+                self.plan(schedule, self.clock() - timedelta(seconds=1))  # a firing due right now included
+
+    def plan(self, schedule: NudgeSchedule, after: datetime) -> None:
+        """The schedule's first firing strictly after `after`, as its job."""
+        at = schedules.next_time(schedule, after + timedelta(seconds=1))
+        if at is None:
+            return  # a one-off that has fired
+        self.scheduler.add_job(fire_job, DateTrigger(at), args=[self.id, schedule.id, at.astimezone(UTC).isoformat()],
+                               id=f"nudge:{schedule.id}", replace_existing=True, misfire_grace_time=schedule.grace_s)
+
+    # --- firing ------------------------------------------------------------------------------------------------
+
+    async def fire(self, schedule_id: str, planned: datetime) -> None:
+        schedule = await asyncio.to_thread(self._schedule, schedule_id)
+        if schedule is None:
+            return
+        occurrence = await asyncio.to_thread(self._begin, schedule, planned)
+        if occurrence.state != "running":
+            return
+        self.plan(schedule, planned)  # the next firing is in the job store before this one's sending starts
+        for learner_id in occurrence.recipients:
+            await self.deliver_to(schedule_id, planned, learner_id, schedule)
+        await asyncio.to_thread(self._finish, occurrence.id, "done")
+
+    async def deliver_to(self, schedule_id: str, planned: datetime, learner_id: str,
+                         schedule: NudgeSchedule | None = None) -> str:
+        schedule = schedule or await asyncio.to_thread(self._schedule, schedule_id)
+        key = f"{schedule_id}:{learner_id}:{planned.astimezone(UTC).isoformat()}"
+        if schedule is None:
+            return "skipped"
+        allowed = await asyncio.to_thread(next_allowed, self.engine, learner_id, self.clock(), self.cap)
+        if allowed is None:
+            await asyncio.to_thread(ledger.skip, self.engine, key, learner_id, "nudge", "paused by the learner")
+            return "skipped"
+        if allowed > self.clock():  # quiet hours, a day off or the daily cap: it waits for the next allowed moment
+            self.scheduler.add_job(later_job, DateTrigger(allowed), args=[self.id, schedule_id, planned.isoformat(),
+                                                                          learner_id],
+                                   id=f"later:{key}", replace_existing=True, misfire_grace_time=schedule.grace_s)
+            return "waiting"
+        return await ledger.deliver(self.engine, self.delivery, key=key, learner_id=learner_id,
+                                    reply=self.make_reply(schedule, learner_id))
+
+    def _missed(self, event) -> None:
+        """A firing missed beyond its grace time (the worker was down): recorded, never sent late."""
+        if event.job_id.startswith("nudge:"):
+            schedule_id = event.job_id.split(":")[1]
+            with session(self.engine) as db:
+                schedule = db.get(NudgeSchedule, schedule_id)
+                db.add(NudgeOccurrence(id=f"{schedule_id}:{event.scheduled_run_time.astimezone(UTC).isoformat()}",
+                                       schedule_id=schedule_id, planned_at=event.scheduled_run_time, state="missed"))
+                try:
+                    db.commit()
+                except IntegrityError:
+                    db.rollback()
+            if schedule is not None:
+                self.plan(schedule, event.scheduled_run_time)
+
+    # --- records -----------------------------------------------------------------------------------------------
+
+    def _schedule(self, schedule_id: str) -> NudgeSchedule | None:
+        with session(self.engine) as db:
+            schedule = db.get(NudgeSchedule, schedule_id)
+        return None if schedule is None or schedule.paused else schedule
+
+    def _begin(self, schedule: NudgeSchedule, planned: datetime) -> NudgeOccurrence:
+        """The occurrence with its recipients fixed at its first firing (a resumed one keeps its list)."""
+        key = f"{schedule.id}:{planned.astimezone(UTC).isoformat()}"
+        with session(self.engine) as db:
+            occurrence = db.get(NudgeOccurrence, key)
+            if occurrence is None:
+                occurrence = NudgeOccurrence(id=key, schedule_id=schedule.id, planned_at=planned,
+                                             recipients=schedules.recipients(self.engine, schedule))
+                db.add(occurrence)
+                try:
+                    db.commit()
+                except IntegrityError:  # another worker began it a moment ago
+                    db.rollback()
+                    occurrence = db.get(NudgeOccurrence, key)
+            db.refresh(occurrence)
+            return occurrence
+
+    def _finish(self, occurrence_id: str, state: str) -> None:
+        with session(self.engine) as db:
+            occurrence = db.get(NudgeOccurrence, occurrence_id)
+            occurrence.state = state
+            db.add(occurrence)
+            db.commit()
+
+    def _running(self) -> list[NudgeOccurrence]:
+        with session(self.engine) as db:
+            return list(db.exec(select(NudgeOccurrence).where(NudgeOccurrence.state == "running")).all())
+
+
+class DispatchLock:
+    """Only one worker per deployment dispatches: PostgreSQL's advisory lock (held on its own connection), or an
+    exclusive file lock next to a SQLite database."""
+
+    def __init__(self, engine: Engine, data_dir: Path) -> None:
+        self.engine, self.data_dir, self._held = engine, data_dir, None
+
+    def try_acquire(self) -> bool:
+        if self.engine.dialect.name == "postgresql":
+            connection = self.engine.connect()
+            if connection.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": LOCK_ID}).scalar():
+                self._held = connection
+                return True
+            connection.close()
+            return False
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        handle = (self.data_dir / "worker.lock").open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._held = handle
+        return True
+
+    def release(self) -> None:
+        if self._held is None:
+            return
+        if self.engine.dialect.name == "postgresql":  # a pooled connection outlives close(): unlock explicitly
+            self._held.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": LOCK_ID})
+        self._held.close()  # closing the file releases its lock
+        self._held = None
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,194 @@
+"""Managers' nudges through the real scheduler and its job store in the product's database: firings recorded before
+sending, recipients in quiet hours or paused handled, restarts (within and beyond the grace time), a crash halfway
+resumed without doubles, and one dispatcher per deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect
+from sqlmodel import select
+
+from coach.errors import ConfigError
+from coach.learners import update_profile
+from coach.nudges import schedules
+from coach.nudges.worker import DispatchLock, Worker
+from coach.store.db import make_engine, migrate, session
+from coach.store.models import NudgeDelivery, NudgeOccurrence
+from tests.integration.test_deliveries import RecordingDelivery
+
+TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+ALWAYS = {"days": [0, 1, 2, 3, 4, 5, 6], "hours": [0, 24]}
+
+
+def team(engine, *members: str, name: str = "Support", **profile) -> None:
+    for member in members:
+        update_profile(engine, member, team=name, timezone="UTC", preferences=ALWAYS, **profile)
+
+
+def worker_for(engine, platform, clock=None) -> Worker:
+    return Worker(engine, platform, lambda schedule, learner: schedules.reply_for(engine, schedule),
+                  clock=clock or (lambda: datetime.now(UTC)))
+
+
+def test_recurrences_become_triggers_and_nonsense_is_refused():
+    def nxt(recurrence, tz="Europe/Amsterdam"):
+        return schedules.trigger(recurrence, tz).get_next_fire_time(None, datetime(2026, 11, 28, 10, tzinfo=UTC))
+
+    saturday_11_local = datetime(2026, 11, 28, 10, tzinfo=UTC)  # Saturday
+    assert nxt({"kind": "weekdays", "time": "09:00"}) == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 9:00
+    assert nxt({"kind": "cron", "expr": "0 9 * * 1-5"}) == nxt({"kind": "weekdays", "time": "09:00"})  # 1 = Monday
+    assert nxt({"kind": "weekly", "days": ["Sunday"], "time": "18:30"}) == datetime(2026, 11, 29, 17, 30, tzinfo=UTC)
+    assert nxt({"kind": "daily", "time": "12:00"}) == saturday_11_local + timedelta(hours=1)
+    assert nxt({"kind": "once", "at": "2026-12-24T09:00"}) == datetime(2026, 12, 24, 8, 0, tzinfo=UTC)
+    for bad in ({"kind": "hourly"}, {"kind": "weekly", "days": ["caturday"]}, {"kind": "cron", "expr": "9 * *"}):
+        with pytest.raises(ConfigError):
+            schedules.trigger(bad, "UTC")
+    with pytest.raises(ConfigError):
+        schedules.trigger({"kind": "daily"}, "Mars/Olympus")
+
+
+def test_a_firing_reaches_the_team_once_waits_out_quiet_hours_and_skips_the_paused(container):
+    engine = container.engine
+    team(engine, "ana", "ben")
+    update_profile(engine, "cas", team="Support", timezone="Asia/Tokyo")  # 19:00 in Tokyo: after their hours
+    update_profile(engine, "dee", team="Support", paused=True)
+    schedule = schedules.create(engine, owner="manager", team="Support", message="Try the new expenses flow today.",
+                                recurrence={"kind": "weekdays", "time": "10:00"})
+    platform = RecordingDelivery()
+    worker = worker_for(engine, platform, clock=lambda: TUESDAY_10)
+
+    async def run():
+        worker.scheduler.start(paused=True)
+        await worker.fire(schedule.id, TUESDAY_10)
+        await worker.fire(schedule.id, TUESDAY_10)  # fired twice (a retry, a second worker): nothing doubles
+        jobs = {job.id: job.next_run_time for job in worker.scheduler.get_jobs()}
+        worker.stop()
+        return jobs
+
+    jobs = asyncio.run(run())
+    assert sorted(learner for learner, _, _ in platform.received) == ["ana", "ben"]
+    assert "Try the new expenses flow today." in platform.received[0][2]
+    assert jobs[f"nudge:{schedule.id}"] == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # the next weekday
+    waiting = [at for job_id, at in jobs.items() if job_id.startswith("later:") and ":cas:" in job_id]
+    assert waiting == [datetime(2026, 12, 2, 0, 0, tzinfo=UTC)]  # 9:00 the next morning in Tokyo
+    with session(engine) as db:
+        states = {d.learner_id: d.state for d in db.exec(select(NudgeDelivery)).all()}
+        [occurrence] = db.exec(select(NudgeOccurrence)).all()
+    assert states == {"ana": "sent", "ben": "sent", "dee": "skipped"}
+    assert occurrence.state == "done" and occurrence.recipients == ["ana", "ben", "cas", "dee"]
+
+
+def test_the_real_scheduler_fires_on_time_and_its_jobs_survive_a_restart(container):
+    engine = container.engine
+    team(engine, "ana")
+    soon = datetime.now(UTC) + timedelta(seconds=1.5)
+    once = schedules.create(engine, owner="m", learners=["ana"], message="Once, soon.",
+                            recurrence={"kind": "once", "at": soon.replace(tzinfo=None).isoformat()})
+    daily = schedules.create(engine, owner="m", learners=["ana"], message="Daily.",
+                             recurrence={"kind": "daily", "time": "03:00"})
+    platform = RecordingDelivery()
+
+    async def first_run():
+        worker = worker_for(engine, platform)
+        await worker.start()
+        deadline = time.monotonic() + 15
+        while not platform.received and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        worker.stop()
+
+    asyncio.run(first_run())
+    assert [text for _, _, text in platform.received] == ["Once, soon.\n\n_Say *pause* to stop nudges._"]
+    assert "apscheduler_jobs" in inspect(engine).get_table_names()
+
+    async def after_restart():
+        worker = worker_for(engine, platform)
+        worker.scheduler.start(paused=True)
+        jobs = [job.id for job in worker.scheduler.get_jobs()]
+        worker.stop()
+        return jobs
+
+    assert asyncio.run(after_restart()) == [f"nudge:{daily.id}"]  # kept in the database; the one-off is spent
+    assert once.id not in str(asyncio.run(after_restart()))
+
+
+def test_a_firing_missed_while_down_is_sent_within_its_grace_time_and_recorded_beyond_it(container):
+    engine = container.engine
+    team(engine, "ana")
+    past = datetime.now(UTC) - timedelta(minutes=10)
+    recent = schedules.create(engine, owner="m", learners=["ana"], message="Within grace.", grace_s=3600,
+                              recurrence={"kind": "once", "at": past.replace(tzinfo=None).isoformat()})
+    stale = schedules.create(engine, owner="m", learners=["ana"], message="Too late.", grace_s=60,
+                             recurrence={"kind": "once", "at": past.replace(tzinfo=None).isoformat()})
+    platform = RecordingDelivery()
+
+    async def down_then_up():
+        worker = worker_for(engine, platform)
+        worker.scheduler.start(paused=True)
+        for schedule in (recent, stale):  # planned before the outage, as a running worker would have
+            worker.plan(schedule, past - timedelta(seconds=1))
+        worker.stop()
+        restarted = worker_for(engine, platform)
+        await restarted.start()
+        await asyncio.sleep(1.5)
+        restarted.stop()
+
+    asyncio.run(down_then_up())
+    assert [text.split("\n")[0] for _, _, text in platform.received] == ["Within grace."]
+    with session(engine) as db:
+        missed = db.exec(select(NudgeOccurrence).where(NudgeOccurrence.schedule_id == stale.id)).one()
+    assert missed.state == "missed"
+
+
+def test_a_crash_halfway_through_a_firing_resumes_without_doubles(container):
+    engine = container.engine
+    team(engine, *[f"l{n}" for n in range(6)])
+    schedule = schedules.create(engine, owner="m", team="Support", message="Hello.",
+                                recurrence={"kind": "daily", "time": "10:00"})
+    first = RecordingDelivery()
+
+    class Crash(Exception):
+        pass
+
+    async def crashing():
+        worker = worker_for(engine, first, clock=lambda: TUESDAY_10)
+        worker.scheduler.start(paused=True)
+        original = worker.deliver_to
+
+        async def deliver_to(*args, **kwargs):
+            if len(first.received) == 3:
+                raise Crash()
+            return await original(*args, **kwargs)
+
+        worker.deliver_to = deliver_to
+        with pytest.raises(Crash):
+            await worker.fire(schedule.id, TUESDAY_10)
+        worker.stop()
+
+    asyncio.run(crashing())
+    second = RecordingDelivery()
+
+    async def restart():
+        worker = worker_for(engine, second, clock=lambda: TUESDAY_10)
+        await worker.start()
+        worker.stop()
+
+    asyncio.run(restart())
+    delivered = [learner for learner, _, _ in first.received + second.received]
+    assert sorted(delivered) == [f"l{n}" for n in range(6)]  # everyone once: nobody lost, nobody twice
+
+
+@pytest.mark.postgres
+def test_only_one_worker_dispatches(database_url, tmp_path):
+    engines = [make_engine(database_url) for _ in range(2)]
+    migrate(engines[0])
+    first, second = (DispatchLock(engine, tmp_path / "data") for engine in engines)
+    assert first.try_acquire() and not second.try_acquire()
+    first.release()
+    assert second.try_acquire()
+    second.release()
+    for engine in engines:
+        engine.dispose()
