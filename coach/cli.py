@@ -1,5 +1,5 @@
 """The `coach` command: serve, ingest, remove, sources, search, learners, reindex, teams-package; lessons and
-team-focus live in coach/cli_lessons.py."""
+team-focus live in coach/cli_lessons.py, nudges and worker in coach/cli_nudges.py."""
 
 from __future__ import annotations
 
@@ -294,7 +294,10 @@ def learners_forget(learner_id: Annotated[str, typer.Argument(help="The learner'
                   f"{learner_id}.")
 
 
-from coach.cli_lessons import lessons_app, team_focus  # noqa: E402  (it uses the helpers above)
+from coach.cli_lessons import lessons_app, team_focus  # noqa: E402  (they use the helpers above)
+from coach.cli_nudges import nudges_app, worker  # noqa: E402
 
 app.add_typer(lessons_app, name="lessons")
+app.add_typer(nudges_app, name="nudges")
 app.command("team-focus")(team_focus)
+app.command("worker")(worker)

@@ -15,3 +15,7 @@ class NotFound(CoachError):
 
 class ModelUnavailable(CoachError):
     """The language model failed (timeout, rate limit, server error) within the time budget."""
+
+
+class Forbidden(CoachError):
+    """The person asking may not do this (e.g. nudge a team they do not manage)."""

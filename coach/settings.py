@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # who learners are pointed to when they ask for a person (a channel, a mailbox, a team)
     human_contact: str = Field(default="the L&D team", alias="COACH_HUMAN_CONTACT")
 
+    # proactive messages (nudges, lessons, reviews) a learner gets per day at most, whoever scheduled them
+    nudges_per_day: int = Field(default=3, alias="COACH_NUDGES_PER_DAY")
+
     # questions a learner may ask per minute, in any chat (0: no limit)
     questions_per_minute: int = Field(default=8, alias="COACH_QUESTIONS_PER_MINUTE")
 

@@ -27,3 +27,16 @@ class Deliveries:
     async def was_sent(self, learner_id: str, key: str) -> bool | None:
         delivery = self._of(learner_id)
         return await delivery.was_sent(learner_id, key) if delivery else None
+
+
+def for_worker(container) -> Deliveries:
+    """Every configured connector's delivery, outside the app server (`coach worker`)."""
+    from connectors.slack.bolt_app import build as build_slack
+    from connectors.slack.routes import delivery as slack_delivery
+    from connectors.teams.routes import build_bot
+
+    deliveries = Deliveries()
+    if container.settings.slack_bot_token or container.settings.slack_client_id:
+        deliveries.add(slack_delivery(build_slack(container), container.settings))
+    deliveries.add(build_bot(container))
+    return deliveries

@@ -14,7 +14,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.errors import ConfigError, NotFound
+from coach.errors import ConfigError, Forbidden, NotFound
 from coach.messages import Action, Reply
 from coach.store.db import session
 from coach.store.models import Learner, NudgeSchedule
@@ -131,3 +131,19 @@ def reply_for(engine: Engine, schedule: NudgeSchedule) -> Reply:
     actions = [Action("lesson", f"Start: {lesson.title}"[:75], lesson.key)] if lesson else []
     text = schedule.message or (f"A micro-lesson for you: **{lesson.title}** ({lesson.minutes} min)." if lesson else "")
     return Reply(text=text + "\n\n_Say *pause* to stop nudges._", mode="service", actions=actions)
+
+
+def check_manager(engine: Engine, manager_id: str, team: str, learners: list[str]) -> None:
+    """Only a manager of a team may nudge it (role `manager` and that team in their profile, set by an admin with
+    `coach learners set ID --role manager --team TEAM`); named learners must be in the manager's team too."""
+    with session(engine) as db:
+        manager = db.get(Learner, manager_id)
+        others = {l.id: l.team for l in db.exec(select(Learner).where(Learner.id.in_(learners))).all()}
+    if manager is None or manager.role != "manager" or not manager.team:
+        raise Forbidden(f"{manager_id} is not a manager of a team, so they cannot schedule nudges; an admin can make "
+                        "them one with `coach learners set ID --role manager --team TEAM`.")
+    if team and team != manager.team:
+        raise Forbidden(f"{manager_id} manages {manager.team}, not {team}.")
+    outside = [learner for learner in learners if others.get(learner) != manager.team]
+    if outside:
+        raise Forbidden(f"{', '.join(outside)} not in {manager.team}, the team {manager_id} manages.")

@@ -20,7 +20,7 @@ def mount(app: FastAPI, container) -> None:
         return
     bolt = build(container)
     app.state.slack = bolt
-    app.state.deliveries.add(SlackDelivery(client_finder(bolt, settings), settings.slack_sends_per_second))
+    app.state.deliveries.add(delivery(bolt, settings))
     app.state.on_start.append(lambda: asyncio.to_thread(seen.forget_older_than, container.engine))
     if settings.slack_signing_secret:
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
@@ -53,12 +53,12 @@ def mount(app: FastAPI, container) -> None:
         log.info("Slack: Socket Mode")
 
 
-def client_finder(bolt, settings):
-    """The Web API client for a workspace: the single bot token, or the one its installation stored."""
+def delivery(bolt, settings) -> SlackDelivery:
+    """Proactive DMs with the workspace's client: the single bot token, or the one its installation stored."""
     async def client_for(team: str):
         if not bolt.oauth_flow:
             return bolt.client
         bot = await bolt.oauth_flow.settings.installation_store.async_find_bot(enterprise_id=None, team_id=team)
         return make_client(settings, bot.bot_token) if bot else None
 
-    return client_for
+    return SlackDelivery(client_for, settings.slack_sends_per_second)

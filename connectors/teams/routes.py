@@ -52,10 +52,17 @@ def authentication(settings, credentials: ServiceClientCredentialsFactory | None
         auth_configuration=AuthenticationConfiguration())
 
 
-def mount(app: FastAPI, container, credentials: ServiceClientCredentialsFactory | None = None) -> None:
+def build_bot(container, credentials: ServiceClientCredentialsFactory | None = None) -> CoachBot:
+    """The bot and its adapter: for the app server, and for `coach worker`'s proactive messages."""
     settings = container.settings
     adapter = Adapter(authentication(settings, credentials))
-    bot = CoachBot(container, adapter, settings.microsoft_app_id, settings.teams_update_interval_s)
+    return CoachBot(container, adapter, settings.microsoft_app_id, settings.teams_update_interval_s)
+
+
+def mount(app: FastAPI, container, credentials: ServiceClientCredentialsFactory | None = None) -> None:
+    settings = container.settings
+    bot = build_bot(container, credentials)
+    adapter = bot.adapter
     app.state.teams = bot
     app.state.deliveries.add(bot)
 

@@ -192,3 +192,52 @@ def test_only_one_worker_dispatches(database_url, tmp_path):
     second.release()
     for engine in engines:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_two_worker_processes_on_one_database_send_a_scheduled_nudge_once(postgres_url, tmp_path):
+    """`coach nudges add` schedules for the learners of a manager's team; two `coach worker` processes start on one
+    PostgreSQL; the nudge reaches the mock Slack API once, from whichever took the lock."""
+    import os
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from coach.cli import app
+    from tests.fakes.slack_api import TEAM, SlackAPI
+
+    api = SlackAPI()
+    env = {"DATABASE_URL": postgres_url, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.base_url,
+           "COACH_LOAD_SAMPLES": "false"}
+    workers = []
+    try:
+        runner = CliRunner()
+        for n, (role, who) in enumerate([("manager", "MGR"), ("", "U1"), ("", "U2")]):
+            env_n = env | {"COACH_DATA_DIR": str(tmp_path / "cli")}
+            assert runner.invoke(app, ["learners", "set", f"slack:{TEAM}:{who}", "--team", "Support",
+                                       "--timezone", "UTC", "-p", "days=0-6", "-p", "hours=0-24"]
+                                 + (["--role", role] if role else []), env=env_n).exit_code == 0, n
+        soon = (datetime.now(UTC) + timedelta(seconds=20)).replace(tzinfo=None, microsecond=0).isoformat()
+        refused = runner.invoke(app, ["nudges", "add", "--team", "Marketing", "--message", "Hi", "--at", soon,
+                                      "--as", f"slack:{TEAM}:MGR"], env=env | {"COACH_DATA_DIR": str(tmp_path / "cli")})
+        assert refused.exit_code == 2 and "manages Support, not Marketing" in refused.stderr
+        added = runner.invoke(app, ["nudges", "add", "--team", "Support", "--message", "Stand-up moves to 9:30.",
+                                    "--at", soon, "--as", f"slack:{TEAM}:MGR"],
+                              env=env | {"COACH_DATA_DIR": str(tmp_path / "cli")})
+        assert added.exit_code == 0, added.stderr
+        for n in range(2):
+            workers.append(subprocess.Popen([sys.executable, "-m", "coach", "worker"], text=True,
+                                            env=os.environ | env | {"COACH_DATA_DIR": str(tmp_path / f"w{n}")},
+                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+        api.wait_for(lambda calls: len([c for c in calls if c.method == "chat.postMessage"]) >= 3, timeout=90)
+        time.sleep(3)  # a second sender would be posting now
+        posts = api.of("chat.postMessage")
+        assert sorted(p.args["channel"] for p in posts) == ["DMGR", "DU1", "DU2"]  # the manager is in the team too
+        assert all("Stand-up moves to 9:30." in p.args["text"] for p in posts)
+    finally:
+        for process in workers:
+            process.terminate()
+        outputs = [process.communicate(timeout=30)[0] for process in workers]
+        api.close()
+    assert sum("standing by" in output for output in outputs) == 1, outputs

@@ -1,0 +1,155 @@
+"""`coach nudges ...` (managers' schedules) and `coach worker` (the one process per deployment that sends them).
+Part of the `coach` command (coach/cli.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Optional
+
+import typer
+
+from coach.cli import _container, console, errors
+from coach.errors import CoachError
+
+nudges_app = typer.Typer(help="Managers' nudges: schedule a message or a lesson for a team or named people.",
+                         no_args_is_help=True)
+SYNC_S = 20  # how often the worker picks up schedules added, paused or deleted elsewhere
+
+
+def recurrence_of(at: str | None, daily: str | None, weekdays: str | None, weekly: str | None,
+                  cron: str | None) -> dict:
+    given = [(k, v) for k, v in (("once", at), ("daily", daily), ("weekdays", weekdays), ("weekly", weekly),
+                                 ("cron", cron)) if v]
+    if len(given) != 1:
+        raise CoachError("say when, once: --at 2026-12-01T09:00, --daily 09:00, --weekdays 09:00, "
+                         "--weekly mon,thu@09:00 or --cron '0 9 * * 1-5'")
+    kind, value = given[0]
+    if kind == "once":
+        return {"kind": "once", "at": value}
+    if kind == "cron":
+        return {"kind": "cron", "expr": value}
+    if kind == "weekly":
+        days, _, time = value.partition("@")
+        return {"kind": "weekly", "days": days.split(","), "time": time or "09:00"}
+    return {"kind": kind, "time": value}
+
+
+@nudges_app.command("add")
+def add(
+    message: Annotated[str, typer.Option(help="What the learners read.")] = "",
+    lesson: Annotated[str, typer.Option(help="A lesson key to send with it (`coach lessons list`).")] = "",
+    team: Annotated[str, typer.Option(help="Everyone whose profile has this team.")] = "",
+    learner: Annotated[Optional[list[str]], typer.Option("--learner", "-l", help="A learner id (repeatable).")] = None,
+    at: Annotated[Optional[str], typer.Option(help="Once, at this local time (2026-12-01T09:00).")] = None,
+    daily: Annotated[Optional[str], typer.Option(help="Every day at HH:MM.")] = None,
+    weekdays: Annotated[Optional[str], typer.Option(help="Monday to Friday at HH:MM.")] = None,
+    weekly: Annotated[Optional[str], typer.Option(help="On these days at HH:MM: mon,thu@09:00.")] = None,
+    cron: Annotated[Optional[str], typer.Option(help="A cron expression (day 0 = Sunday).")] = None,
+    tz: Annotated[str, typer.Option(help="The time zone of the times above.")] = "UTC",
+    as_manager: Annotated[str, typer.Option("--as", help="The manager it is scheduled for (checked: a manager of the team).")] = "",
+    grace: Annotated[int, typer.Option(help="Seconds a firing missed while the worker was down may still be sent.")] = 3600,
+) -> None:
+    """Schedule a nudge; the worker (`coach worker`) sends it inside each learner's allowed hours."""
+    from coach.nudges import schedules
+
+    container = _container()
+    try:
+        if as_manager:
+            schedules.check_manager(container.engine, as_manager, team, learner or [])
+        schedule = schedules.create(container.engine, owner=as_manager or "admin", team=team, learners=learner or [],
+                                    message=message, lesson_key=lesson, timezone=tz, grace_s=grace,
+                                    recurrence=recurrence_of(at, daily, weekdays, weekly, cron))
+    except CoachError as exc:
+        errors.print(str(exc), markup=False)
+        raise typer.Exit(2) from exc
+    console.print(f"Scheduled {schedule.id}: next at {schedules.next_time(schedule, schedule.created_at)}.",
+                  markup=False)
+
+
+@nudges_app.command("list")
+def listing(as_manager: Annotated[str, typer.Option("--as", help="Only this manager's.")] = "",
+            json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The schedules, with their recurrence, audience and state."""
+    from coach.nudges import schedules
+
+    found = schedules.of_owner(_container().engine, as_manager or None)
+    if json_output:
+        print(json.dumps([s.model_dump(mode="json") for s in found], indent=2))
+        return
+    for s in found:
+        to = f"team {s.team}" if s.team else ", ".join(s.learners)
+        console.print(f"{s.id}  {'paused ' if s.paused else ''}{s.recurrence} {s.timezone} -> {to}: "
+                      f"{(s.message or s.lesson_key)[:60]}", markup=False)
+    if not found:
+        console.print("No nudges scheduled.")
+
+
+def _change(schedule_id: str, action) -> None:
+    try:
+        action(_container().engine, schedule_id)
+    except CoachError as exc:
+        errors.print(str(exc), markup=False)
+        raise typer.Exit(1) from exc
+
+
+@nudges_app.command("pause")
+def pause(schedule_id: str) -> None:
+    """Stop a schedule from firing until resumed."""
+    from coach.nudges import schedules
+
+    _change(schedule_id, lambda engine, sid: schedules.set_paused(engine, sid, True))
+    console.print(f"paused {schedule_id}")
+
+
+@nudges_app.command("resume")
+def resume(schedule_id: str) -> None:
+    """Let a paused schedule fire again (from its next planned time)."""
+    from coach.nudges import schedules
+
+    _change(schedule_id, lambda engine, sid: schedules.set_paused(engine, sid, False))
+    console.print(f"resumed {schedule_id}")
+
+
+@nudges_app.command("delete")
+def delete(schedule_id: str) -> None:
+    """Remove a schedule for good (what it already sent stays recorded)."""
+    from coach.nudges import schedules
+
+    _change(schedule_id, schedules.delete)
+    console.print(f"deleted {schedule_id}")
+
+
+def worker() -> None:
+    """Send scheduled nudges (one worker per deployment dispatches; others stand by until it stops)."""
+    from coach.nudges import schedules
+    from coach.nudges.worker import DispatchLock, Worker
+    from connectors.deliveries import for_worker
+
+    container = _container()
+    settings, engine = container.settings, container.engine
+    lock = DispatchLock(engine, settings.data_dir)
+
+    async def run() -> None:
+        announced = False
+        while not lock.try_acquire():
+            if not announced:
+                console.print("Another worker is dispatching; standing by to take over.")
+                announced = True
+            await asyncio.sleep(SYNC_S)
+        dispatcher = Worker(engine, for_worker(container), lambda s, _learner: schedules.reply_for(engine, s),
+                            cap=settings.nudges_per_day)
+        await dispatcher.start()
+        console.print(f"Dispatching nudges ({len(dispatcher.scheduler.get_jobs())} planned). Ctrl+C stops.")
+        try:
+            while True:
+                await asyncio.sleep(SYNC_S)
+                dispatcher.sync()
+        finally:
+            dispatcher.stop()
+            lock.release()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        console.print("Stopped.")
