@@ -38,6 +38,13 @@ def claim(engine: Engine, key: str, learner_id: str, kind: str) -> str:
             return db.get(NudgeDelivery, key[:250]).state
 
 
+def known(engine: Engine, key: str) -> str | None:
+    """The state of a delivery already recorded under this key, if any."""
+    with session(engine) as db:
+        record = db.get(NudgeDelivery, key[:250])
+    return record.state if record else None
+
+
 def settle(engine: Engine, key: str, state: str, *, attempts: int | None = None, reason: str = "") -> None:
     with session(engine) as db:
         record = db.get(NudgeDelivery, key[:250])

@@ -22,19 +22,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from coach.messages import Reply
-from coach.nudges import ledger, schedules
+from coach.nudges import ledger, own, schedules
 from coach.nudges.policy import DAILY_CAP, next_allowed
 from coach.ports import Delivery
 from coach.store.db import session
 from coach.store.models import NudgeOccurrence, NudgeSchedule, utcnow
 
 log = logging.getLogger(__name__)
+OWN_EVERY_MIN = 10  # how often the coach looks for its own nudges (follow-ups, due reviews)
 LOCK_ID = 7_446_354  # the advisory lock every worker of one deployment competes for
 _workers: dict[str, "Worker"] = {}  # job functions are stored by reference: they find their worker here
 
 
 async def fire_job(worker_id: str, schedule_id: str, planned: str) -> None:
     await _workers[worker_id].fire(schedule_id, datetime.fromisoformat(planned))
+
+
+async def own_job(worker_id: str) -> None:
+    worker = _workers[worker_id]
+    await own.run(worker.engine, worker.delivery, worker.clock(), worker.cap)
 
 
 async def later_job(worker_id: str, schedule_id: str, planned: str, learner_id: str) -> None:
@@ -60,6 +66,8 @@ class Worker:
         await ledger.recover(self.engine, self.delivery)
         self.scheduler.start()
         self.sync()
+        self.scheduler.add_job(own_job, "interval", minutes=OWN_EVERY_MIN, args=[self.id], id="coach:own",
+                               replace_existing=True, next_run_time=datetime.now(UTC))
         for occurrence in self._running():
             await self.fire(occurrence.schedule_id, _aware(occurrence.planned_at))
 

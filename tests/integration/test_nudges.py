@@ -107,7 +107,7 @@ def test_the_real_scheduler_fires_on_time_and_its_jobs_survive_a_restart(contain
     async def after_restart():
         worker = worker_for(engine, platform)
         worker.scheduler.start(paused=True)
-        jobs = [job.id for job in worker.scheduler.get_jobs()]
+        jobs = [job.id for job in worker.scheduler.get_jobs() if job.id.startswith("nudge:")]
         worker.stop()
         return jobs
 
@@ -241,3 +241,35 @@ def test_two_worker_processes_on_one_database_send_a_scheduled_nudge_once(postgr
         outputs = [process.communicate(timeout=30)[0] for process in workers]
         api.close()
     assert sum("standing by" in output for output in outputs) == 1, outputs
+
+
+def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_due_reviews(container, tmp_path):
+    from coach.nudges import own
+    from coach.store.models import LessonOffer, ReviewCard
+    from tests.integration.lesson_files import load_test_lessons
+
+    engine = container.engine
+    load_test_lessons(container, tmp_path)
+    update_profile(engine, "sam", timezone="Europe/Amsterdam")
+    friday_11 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    with session(engine) as db:
+        db.add(LessonOffer(learner_id="sam", lesson_key="report-phishing", offered_at=friday_11,
+                           reason="after your question about information security"))
+        db.add_all([ReviewCard(learner_id="ana", lesson_key=key, card={}, due=friday_11, last_review=friday_11)
+                    for key in ("customer-complaints", "training-budget")])
+        db.commit()
+    update_profile(engine, "ana", timezone="UTC")
+    platform = RecordingDelivery()
+
+    def run(at: datetime) -> dict:
+        return asyncio.run(own.run(engine, platform, at, cap=3))
+
+    assert run(friday_11 + timedelta(hours=4)) == {"follow_up": 0, "reviews": 1}  # the offer was made today
+    assert run(datetime(2026, 11, 28, 10, 0, tzinfo=UTC)) == {"follow_up": 0, "reviews": 0}  # Saturday: quiet
+    monday_10 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert run(monday_10) == {"follow_up": 1, "reviews": 1}  # the next working day; reviews once a day
+    assert run(monday_10 + timedelta(hours=1)) == {"follow_up": 0, "reviews": 0}
+    follow_up = next(text for learner, _, text in platform.received if learner == "sam")
+    assert follow_up.startswith("Yesterday you asked about information security") and "Report phishing fast" in follow_up
+    reviews = [text for learner, _, text in platform.received if learner == "ana"]
+    assert len(reviews) == 2 and reviews[0].startswith("2 quick review(s) are due: **Handle a complaint**, **Spend your")

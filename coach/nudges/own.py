@@ -1,0 +1,101 @@
+"""The coach's own nudges, checked every few minutes by the worker: the lesson offered under an answer, followed up
+the next working day (once); reviews that fell due, batched into one message a day at most. Both go through the
+same ledger and allowed-times policy as managers' nudges."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from coach.lessons import catalog
+from coach.messages import Action, Reply
+from coach.nudges import ledger
+from coach.nudges.policy import next_allowed
+from coach.ports import Delivery
+from coach.store.db import session
+from coach.store.models import Learner, LessonOffer, ReviewCard
+
+FOLLOW_UP_WITHIN = timedelta(days=4)  # an offer older than this is stale: no follow-up
+
+
+async def run(engine: Engine, delivery: Delivery, now: datetime, cap: int) -> dict[str, int]:
+    """One pass; returns how many of each were sent."""
+    sent = {"follow_up": 0, "reviews": 0}
+    for learner_id, reply, key in await asyncio.to_thread(_follow_ups, engine, now):
+        sent["follow_up"] += await _send(engine, delivery, learner_id, reply, key, "follow_up", now, cap)
+    for learner_id, reply, key in await asyncio.to_thread(_due_reviews, engine, now):
+        sent["reviews"] += await _send(engine, delivery, learner_id, reply, key, "review", now, cap)
+    return sent
+
+
+async def _send(engine, delivery, learner_id: str, reply: Reply, key: str, kind: str, now: datetime, cap: int) -> int:
+    if await asyncio.to_thread(ledger.known, engine, key):
+        return 0  # sent (or settled) on an earlier pass
+    allowed = await asyncio.to_thread(next_allowed, engine, learner_id, now, cap)
+    if allowed is None or allowed > now:
+        return 0  # paused, or not now: the next pass inside their hours sends it
+    return int(await ledger.deliver(engine, delivery, key=key, learner_id=learner_id, reply=reply, kind=kind) == "sent")
+
+
+def _local_day(now: datetime, timezone: str) -> datetime:
+    return now.astimezone(ZoneInfo(timezone or "UTC")).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _follow_ups(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:
+    """Lessons offered under an answer on an earlier day, not opened: offered once more, the next working day."""
+    with session(engine) as db:
+        offers = db.exec(select(LessonOffer).where(LessonOffer.started_at == None,  # noqa: E711
+                                                   LessonOffer.reason.startswith("after your question"),
+                                                   LessonOffer.offered_at >= now - FOLLOW_UP_WITHIN)).all()
+        learners = {l.id: l for l in db.exec(select(Learner).where(
+            Learner.id.in_({o.learner_id for o in offers}))).all()}
+        practised = {(c.learner_id, c.lesson_key) for c in db.exec(select(ReviewCard).where(
+            ReviewCard.learner_id.in_({o.learner_id for o in offers}))).all()}
+    out = []
+    for offer in offers:
+        if (offer.learner_id, offer.lesson_key) in practised:
+            continue  # they took it some other way
+        learner = learners.get(offer.learner_id)
+        zone = learner.timezone if learner else "UTC"
+        offered = offer.offered_at if offer.offered_at.tzinfo else offer.offered_at.replace(tzinfo=now.tzinfo)
+        if offered >= _local_day(now, zone):
+            continue  # offered today: tomorrow (a working day, by the policy) is soon enough
+        lesson = catalog.get(engine, offer.lesson_key)
+        if lesson is None or lesson.status != "approved":
+            continue
+        topic = offer.reason.removeprefix("after your question about ")
+        out.append((offer.learner_id, Reply(
+            text=f"Yesterday you asked about {topic}. Two minutes to make it stick: **{lesson.title}** "
+                 f"({lesson.minutes} min).\n\n_Say *pause* to stop nudges._", mode="service",
+            actions=[Action("lesson", "Start the lesson", lesson.key)]), f"follow_up:{offer.learner_id}:{lesson.key}"))
+    return out
+
+
+def _due_reviews(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:
+    """Everything due for a learner in one message, at most once a (local) day."""
+    with session(engine) as db:
+        cards = db.exec(select(ReviewCard).where(ReviewCard.due <= now)).all()
+        learners = {l.id: l for l in db.exec(select(Learner).where(
+            Learner.id.in_({c.learner_id for c in cards}))).all()}
+    due = defaultdict(list)
+    for card in cards:
+        due[card.learner_id].append(card.lesson_key)
+    out = []
+    for learner_id, keys in due.items():
+        lessons = [lesson for key in sorted(keys) if (lesson := catalog.get(engine, key)) and lesson.status == "approved"]
+        if not lessons:
+            continue
+        learner = learners.get(learner_id)
+        day = _local_day(now, learner.timezone if learner else "UTC").date().isoformat()
+        names = ", ".join(f"**{lesson.title}**" for lesson in lessons[:5])
+        out.append((learner_id, Reply(
+            text=f"{len(lessons)} quick review(s) are due: {names}. One question each, a minute in all.\n\n"
+                 "_Say *pause* to stop nudges._", mode="service",
+            actions=[Action("lesson", f"Review: {lesson.title}"[:75], lesson.key) for lesson in lessons[:5]]),
+                    f"reviews:{learner_id}:{day}"))
+    return out
