@@ -30,9 +30,11 @@ class SlackAPI:
     users: dict[str, dict] = field(default_factory=dict)  # user id -> users.info "user"
     messages: list[dict] = field(default_factory=list)  # every message in the workspace: channel, ts, thread_ts...
     socket_url: str = ""  # what apps.connections.open hands out (Socket Mode)
+    rate_limits: dict[str, float] = field(default_factory=dict)  # method -> calls per second, then 429 Retry-After 1
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
+        self._windows: dict[str, list[int]] = {}
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)
         api = self
@@ -95,7 +97,18 @@ class SlackAPI:
             if failures:
                 status, headers = failures.pop(0)
                 return status, headers, {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+            if method in self.rate_limits and self._over_limit(method):
+                return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
             return 200, {}, self._answer(method, args)
+
+    def _over_limit(self, method: str) -> bool:
+        """Slack's limits are per method and workspace, counted per second here (one workspace)."""
+        second = int(time.monotonic())
+        window = self._windows.setdefault(method, [second, 0])
+        if window[0] != second:
+            window[:] = [second, 0]
+        window[1] += 1
+        return window[1] > self.rate_limits[method]
 
     def _answer(self, method: str, args: dict) -> dict:
         if method == "auth.test":
