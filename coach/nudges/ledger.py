@@ -45,6 +45,17 @@ def known(engine: Engine, key: str) -> str | None:
     return record.state if record else None
 
 
+def settled(engine: Engine, keys: list[str]) -> set[str]:
+    """Which of these keys already have a final state (a resumed firing skips them in one query)."""
+    found: set[str] = set()
+    with session(engine) as db:
+        for start in range(0, len(keys), 5000):  # within every database's limit on bound parameters
+            batch = [k[:250] for k in keys[start:start + 5000]]
+            found |= set(db.exec(select(NudgeDelivery.key).where(NudgeDelivery.key.in_(batch),
+                                                                 NudgeDelivery.state.in_(FINAL))).all())
+    return found
+
+
 def settle(engine: Engine, key: str, state: str, *, attempts: int | None = None, reason: str = "") -> None:
     with session(engine) as db:
         record = db.get(NudgeDelivery, key[:250])

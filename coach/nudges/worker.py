@@ -105,14 +105,17 @@ class Worker:
         if occurrence.state != "running":
             return
         self.plan(schedule, planned)  # the next firing is in the job store before this one's sending starts
-        for learner_id in occurrence.recipients:
-            await self.deliver_to(schedule_id, planned, learner_id, schedule)
+        keys = {self.key(schedule_id, learner_id, planned): learner_id for learner_id in occurrence.recipients}
+        done = await asyncio.to_thread(ledger.settled, self.engine, list(keys))  # a resumed firing skips these
+        for key, learner_id in keys.items():
+            if key not in done:
+                await self.deliver_to(schedule_id, planned, learner_id, schedule)
         await asyncio.to_thread(self._finish, occurrence.id, "done")
 
     async def deliver_to(self, schedule_id: str, planned: datetime, learner_id: str,
                          schedule: NudgeSchedule | None = None) -> str:
         schedule = schedule or await asyncio.to_thread(self._schedule, schedule_id)
-        key = f"{schedule_id}:{learner_id}:{planned.astimezone(UTC).isoformat()}"
+        key = self.key(schedule_id, learner_id, planned)
         if schedule is None:
             return "skipped"
         allowed = await asyncio.to_thread(next_allowed, self.engine, learner_id, self.clock(), self.cap)
@@ -126,6 +129,10 @@ class Worker:
             return "waiting"
         return await ledger.deliver(self.engine, self.delivery, key=key, learner_id=learner_id,
                                     reply=self.make_reply(schedule, learner_id))
+
+    @staticmethod
+    def key(schedule_id: str, learner_id: str, planned: datetime) -> str:
+        return f"{schedule_id}:{learner_id}:{planned.astimezone(UTC).isoformat()}"
 
     def _missed(self, event) -> None:
         """A firing missed beyond its grace time (the worker was down): recorded, never sent late."""
