@@ -295,9 +295,10 @@ def learners_forget(learner_id: Annotated[str, typer.Argument(help="The learner'
 
 
 from coach.cli_lessons import lessons_app, team_focus  # noqa: E402  (they use the helpers above)
-from coach.cli_nudges import nudges_app, worker  # noqa: E402
+from coach.cli_nudges import nudges_app, team_needs, worker  # noqa: E402
 
 app.add_typer(lessons_app, name="lessons")
 app.add_typer(nudges_app, name="nudges")
 app.command("team-focus")(team_focus)
 app.command("worker")(worker)
+app.command("team-needs")(team_needs)

@@ -153,3 +153,34 @@ def worker() -> None:
         asyncio.run(run())
     except KeyboardInterrupt:
         console.print("Stopped.")
+
+
+def team_needs(
+    team: Annotated[str, typer.Argument(help="The team (as in learners' profiles).")],
+    days: Annotated[int, typer.Option(help="The period, in days.")] = 30,
+    as_manager: Annotated[str, typer.Option("--as", help="The manager asking (checked: a manager of the team).")] = "",
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What a team asks about, by topic (aggregates only; groups under 5 people are never shown)."""
+    from coach import reports
+    from coach.nudges import schedules
+
+    container = _container()
+    try:
+        if as_manager:
+            schedules.check_manager(container.engine, as_manager, team, [])
+        result = reports.team_needs(container.engine, team, days, container.settings.privacy_min_group)
+    except CoachError as exc:
+        errors.print(str(exc), markup=False)
+        raise typer.Exit(2) from exc
+    if json_output:
+        print(json.dumps(result, indent=2))
+        return
+    console.print(f"{team}, last {days} days, {result['people']} people:", markup=False)
+    for row in result["topics"]:
+        helpful = f", {row['helpful']:.0%} helpful" if row["helpful"] is not None else ""
+        console.print(f"  {row['topic']}: {row['questions']} questions from {row['people']} people, "
+                      f"{row['answered']:.0%} answered{helpful}", markup=False)
+    if result["hidden_questions"]:
+        console.print(f"  ({result['hidden_questions']} questions on topics fewer than "
+                      f"{container.settings.privacy_min_group} people asked about are not shown)", markup=False)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
 
     # proactive messages (nudges, lessons, reviews) a learner gets per day at most, whoever scheduled them
     nudges_per_day: int = Field(default=3, alias="COACH_NUDGES_PER_DAY")
+    # managers and reports never see a group smaller than this many people
+    privacy_min_group: int = Field(default=5, alias="COACH_PRIVACY_MIN_GROUP")
 
     # questions a learner may ask per minute, in any chat (0: no limit)
     questions_per_minute: int = Field(default=8, alias="COACH_QUESTIONS_PER_MINUTE")
