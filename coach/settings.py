@@ -47,6 +47,8 @@ class Settings(BaseSettings):
 
     # proactive messages (nudges, lessons, reviews) a learner gets per day at most, whoever scheduled them
     nudges_per_day: int = Field(default=3, alias="COACH_NUDGES_PER_DAY")
+    # `coach serve` also dispatches nudges unless another worker does; false: only `coach worker` does
+    run_worker: bool = Field(default=True, alias="COACH_RUN_WORKER")
     # managers and reports never see a group smaller than this many people
     privacy_min_group: int = Field(default=5, alias="COACH_PRIVACY_MIN_GROUP")
 

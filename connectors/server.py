@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -10,6 +12,8 @@ from connectors import web
 from connectors.deliveries import Deliveries
 from connectors.slack.routes import mount as mount_slack
 from connectors.teams.routes import mount as mount_teams
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -35,4 +39,41 @@ def create_app(container, teams_credentials=None) -> FastAPI:
     app.include_router(web.router)
     mount_slack(app, container)
     mount_teams(app, container, teams_credentials)
+    if container.settings.run_worker:
+        host_worker(app, container)
     return app
+
+
+def host_worker(app: FastAPI, container) -> None:
+    """The app server also sends nudges, through the connectors mounted above, unless another worker already
+    dispatches for this deployment (then it leaves that to `coach worker`)."""
+    from coach.nudges import schedules
+    from coach.nudges.worker import DispatchLock, Worker
+
+    engine, settings, running = container.engine, container.settings, {}
+
+    async def start() -> None:
+        lock = DispatchLock(engine, settings.data_dir)
+        if not await asyncio.to_thread(lock.try_acquire):
+            log.info("Nudges: another worker dispatches them")
+            return
+        worker = Worker(engine, app.state.deliveries, lambda schedule, _: schedules.reply_for(engine, schedule),
+                        cap=settings.nudges_per_day)
+        await worker.start()
+
+        async def keep_in_sync() -> None:  # schedules added, paused or deleted by the CLI or another replica
+            while True:
+                await asyncio.sleep(20)
+                worker.sync()
+
+        running.update(lock=lock, worker=worker, sync=asyncio.create_task(keep_in_sync()))
+        log.info("Nudges: dispatched by this server")
+
+    async def stop() -> None:
+        if running:
+            running["sync"].cancel()
+            running["worker"].stop()
+            running["lock"].release()
+
+    app.state.on_start.append(start)
+    app.state.on_stop.append(stop)

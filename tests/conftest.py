@@ -29,6 +29,7 @@ def clean_environment(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # so no developer `.env` is read
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COACH_RUN_WORKER", "false")  # tests that want the nudge worker in the app turn it on
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Nee
 from coach.suggestions import LearnerSignals, LessonInfo, Suggestion, rank
 
 WINDOW = timedelta(days=30)  # the needs and quiz answers that count towards a suggestion
+POPULAR_TTL = timedelta(minutes=10)
 STUCK_QUESTIONS, STUCK_QUESTIONS_WITHIN = 3, timedelta(hours=2)
 STUCK_WRONG, STUCK_WRONG_WITHIN = 2, timedelta(days=14)
 LETTERS = "ABCDEF"
@@ -35,6 +36,7 @@ class Lessons:
                  clock: Callable[[], datetime] = utcnow, find_source: Callable[[str], object | None] | None = None):
         self.engine, self.framework, self.human_contact, self.clock = engine, framework, human_contact, clock
         self.find_source = find_source  # a lesson's `sources` entry -> the knowledge base's source, if any
+        self._popular_cache: tuple[datetime, dict[str, float]] | None = None
 
     # --- what next ---------------------------------------------------------------------------------------------
 
@@ -54,8 +56,6 @@ class Lessons:
                                    LessonAttempt.correct == False)).all()  # noqa: E712
             cards = db.exec(select(ReviewCard).where(ReviewCard.learner_id == learner_id)).all()
             focus = db.get(TeamFocus, learner.team) if learner and learner.team else None
-            everyone = Counter(t for topics in db.exec(select(Need.topics).where(Need.created_at >= since)).all()
-                               for t in topics)
         due = {c.lesson_key: max(0, (now - _aware(c.last_review)).days) for c in cards if _aware(c.due) <= now}
         minutes = (learner.preferences or {}).get("lesson_minutes") if learner else None
         return LearnerSignals(
@@ -64,8 +64,21 @@ class Lessons:
             wrong=Counter(c for competencies in wrong for c in competencies),
             due=due, done=frozenset(c.lesson_key for c in cards),
             focus=tuple(focus.competencies) if focus else (), preferred_minutes=int(minutes) if minutes else None,
-            popular=_shares(everyone),
+            popular=self._popular(now),
             names={c.id: c.name for c in self.framework.competencies})
+
+    def _popular(self, now: datetime) -> dict[str, float]:
+        """What everyone asked about in the window, as shares of the most-asked topic; counted at most every
+        POPULAR_TTL (it reads every need in the window, and answers ask for it each time)."""
+        if self._popular_cache and abs(now - self._popular_cache[0]) < POPULAR_TTL:
+            return self._popular_cache[1]
+        with session(self.engine) as db:
+            counts = Counter(t for topics in db.exec(select(Need.topics).where(Need.created_at >= now - WINDOW)).all()
+                             for t in topics)
+        top = max(counts.values(), default=0)
+        shares = {c: n / top for c, n in counts.items()} if top else {}
+        self._popular_cache = (now, shares)
+        return shares
 
     def suggestion_reply(self, learner_id: str) -> Reply:
         """"What should I learn next?": up to three lessons, each with why, and a button to start each."""
@@ -241,11 +254,6 @@ def forget(engine: Engine, learner_id: str) -> int:
             removed += db.exec(delete(table).where(table.learner_id == learner_id)).rowcount
         db.commit()
     return removed
-
-
-def _shares(counts: Counter) -> dict[str, float]:
-    top = max(counts.values(), default=0)
-    return {c: n / top for c, n in counts.items()} if top else {}
 
 
 def _aware(when: datetime) -> datetime:

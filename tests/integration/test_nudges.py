@@ -273,3 +273,31 @@ def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_du
     assert follow_up.startswith("Yesterday you asked about information security") and "Report phishing fast" in follow_up
     reviews = [text for learner, _, text in platform.received if learner == "ana"]
     assert len(reviews) == 2 and reviews[0].startswith("2 quick review(s) are due: **Handle a complaint**, **Spend your")
+
+
+def test_the_app_server_dispatches_nudges_when_no_other_worker_does(tmp_path, embedder, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from coach.bootstrap import bootstrap
+    from connectors.server import create_app
+    from tests.conftest import make_settings
+    from tests.fakes.slack_api import TEAM, SlackAPI
+    from tests.integration.slack_helpers import SECRET
+
+    monkeypatch.setenv("COACH_RUN_WORKER", "true")
+    api = SlackAPI()
+    try:
+        container = bootstrap(make_settings(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
+                                            SLACK_API_URL=api.base_url), embedder=embedder)
+        learner = f"slack:{TEAM}:U5"
+        update_profile(container.engine, learner, timezone="UTC", preferences=ALWAYS)
+        soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(tzinfo=None, microsecond=0).isoformat()
+        schedules.create(container.engine, owner="m", learners=[learner], message="From the server.",
+                         recurrence={"kind": "once", "at": soon})
+        with TestClient(create_app(container)):
+            [post] = api.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls)) and \
+                api.of("chat.postMessage")
+            assert "From the server." in post.args["text"] and post.args["channel"] == "DU5"
+            assert not DispatchLock(container.engine, container.settings.data_dir).try_acquire()  # the server has it
+    finally:
+        api.close()
