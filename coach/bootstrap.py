@@ -84,7 +84,8 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
     framework = Framework.load(settings.competencies_file)
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(known_names=display_names(engine)),
                   framework=framework, human_contact=settings.human_contact,
-                  rate=RateLimiter(settings.questions_per_minute), find_source=knowledge.find)
+                  rate=RateLimiter(settings.questions_per_minute), find_source=knowledge.find,
+                  min_group=settings.privacy_min_group)
     drafter = LessonDrafter(model=chat_model, knowledge=knowledge, engine=engine, framework=framework,
                             company=settings.company_name)
     return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach,

@@ -9,7 +9,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from coach import needs, self_service
+from coach import managers, needs, self_service
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
 from coach.lessons.service import Lessons
@@ -25,9 +25,10 @@ _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
 class Coach:
     def __init__(self, *, engine: Engine, answerer: Answerer, redactor: Redactor, framework: Framework,
                  human_contact: str = "the L&D team", rate: RateLimiter | None = None,
-                 clock: Callable[[], datetime] = utcnow, find_source: Callable[[str], object] | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, find_source: Callable[[str], object] | None = None,
+                 min_group: int = 5) -> None:
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
-        self.human_contact, self.rate = human_contact, rate or RateLimiter(0)
+        self.human_contact, self.rate, self.min_group = human_contact, rate or RateLimiter(0), min_group
         self.lessons = Lessons(engine, framework, human_contact, clock, find_source)
 
     def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> Reply:
@@ -36,6 +37,9 @@ class Coach:
         What a learner says about themselves ("what do you know about me", "forget me", "pause", "help") is handled
         here, is not a learning need and is not logged. `on_partial` receives the answer so far while a model writes.
         """
+        if (role_intent := managers.intent_of(message.text)) and (reply := managers.respond(
+                self.engine, self.framework, message.learner_id, role_intent, message.text, self.min_group)):
+            return replace(self_service.ANSWERED_PRIVATELY, private=reply) if message.public else reply
         intent = self_service.intent_of(message.text)
         if intent:
             reply = (self.lessons.suggestion_reply(message.learner_id) if intent == "lesson"

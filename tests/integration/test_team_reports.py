@@ -45,3 +45,28 @@ def test_only_the_teams_manager_sees_it_through_the_cli(tmp_path, monkeypatch):
     assert runner.invoke(app, ["team-needs", "Design", "--as", "boss", "--json"]).exit_code == 0
     refused = runner.invoke(app, ["team-needs", "Design", "--as", "other"])
     assert refused.exit_code == 2 and "manages Support, not Design" in refused.stderr
+
+
+def test_managers_set_their_teams_focus_and_see_its_needs_in_chat(container):
+    from coach.messages import IncomingMessage
+    from coach.store.db import session
+    from coach.store.models import TeamFocus
+
+    engine, coach = container.engine, container.coach
+    update_profile(engine, "boss", team="Support", role="manager")
+    for n in range(5):
+        update_profile(engine, f"s{n}", team="Support")
+        record(engine, learner_id=f"s{n}", channel="dm", platform="teams", question="q", topics=["expenses"],
+               answered=True, confidence=0.9, sources=[])
+
+    def say(text: str, who: str = "boss", public: bool = False):
+        return coach.ask(IncomingMessage(learner_id=who, text=text, public=public))
+
+    assert say("focus on customer conversations and feedback").text.startswith(
+        "Support now focuses on Giving and receiving feedback, Customer conversations")
+    with session(engine) as db:
+        assert db.get(TeamFocus, "Support").competencies == ["customer-service", "feedback"]
+    assert "I don't know juggling" in say("focus on juggling").text
+    needs = say("What does my team ask about?", public=True)  # in a channel: answered to the manager alone
+    assert needs.private and "**Expenses and travel**: 5 questions from 5 people" in needs.private.text
+    assert say("focus on feedback", who="s1").mode != "service"  # not a manager: just a question
