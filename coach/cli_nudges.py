@@ -85,6 +85,33 @@ def listing(as_manager: Annotated[str, typer.Option("--as", help="Only this mana
         console.print("No nudges scheduled.")
 
 
+@nudges_app.command("edit")
+def edit(
+    schedule_id: str,
+    message: Annotated[Optional[str], typer.Option(help="New text.")] = None,
+    lesson: Annotated[Optional[str], typer.Option(help="New lesson key ('' removes it).")] = None,
+    at: Annotated[Optional[str], typer.Option(help="Once, at this local time.")] = None,
+    daily: Annotated[Optional[str], typer.Option(help="Every day at HH:MM.")] = None,
+    weekdays: Annotated[Optional[str], typer.Option(help="Monday to Friday at HH:MM.")] = None,
+    weekly: Annotated[Optional[str], typer.Option(help="mon,thu@09:00.")] = None,
+    cron: Annotated[Optional[str], typer.Option(help="A cron expression (day 0 = Sunday).")] = None,
+    tz: Annotated[Optional[str], typer.Option(help="The time zone of its times.")] = None,
+    grace: Annotated[Optional[int], typer.Option(help="Seconds a missed firing may still be sent.")] = None,
+) -> None:
+    """Change a schedule; its next firing follows the change."""
+    from coach.nudges import schedules
+    from coach.store.models import utcnow
+
+    try:
+        when = recurrence_of(at, daily, weekdays, weekly, cron) if any((at, daily, weekdays, weekly, cron)) else None
+        schedule = schedules.edit(_container().engine, schedule_id, message=message, lesson_key=lesson,
+                                  recurrence=when, timezone=tz, grace_s=grace)
+    except CoachError as exc:
+        errors.print(str(exc), markup=False)
+        raise typer.Exit(2) from exc
+    console.print(f"Changed {schedule.id}: next at {schedules.next_time(schedule, utcnow())}.", markup=False)
+
+
 def _change(schedule_id: str, action) -> None:
     try:
         action(_container().engine, schedule_id)

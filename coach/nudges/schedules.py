@@ -95,6 +95,28 @@ def get(engine: Engine, schedule_id: str) -> NudgeSchedule:
     return schedule
 
 
+def edit(engine: Engine, schedule_id: str, **changes) -> NudgeSchedule:
+    """Change a schedule's message, lesson, recurrence, time zone or grace (None: leave as it is). The worker
+    re-plans its next firing on its next sync."""
+    allowed = {"message", "lesson_key", "recurrence", "timezone", "grace_s"}
+    changes = {name: value for name, value in changes.items() if value is not None}
+    if set(changes) - allowed:
+        raise ConfigError(f"cannot change {sorted(set(changes) - allowed)}")
+    with session(engine) as db:
+        schedule = db.get(NudgeSchedule, schedule_id)
+        if schedule is None:
+            raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
+        for name, value in changes.items():
+            setattr(schedule, name, value.strip() if name == "message" else value)
+        trigger(schedule.recurrence, schedule.timezone)  # refuse a change that cannot be scheduled
+        if not (schedule.message or schedule.lesson_key):
+            raise ConfigError("a nudge needs a message, a lesson, or both")
+        db.add(schedule)
+        db.commit()
+        db.refresh(schedule)
+        return schedule
+
+
 def set_paused(engine: Engine, schedule_id: str, paused: bool) -> NudgeSchedule:
     with session(engine) as db:
         schedule = db.get(NudgeSchedule, schedule_id)

@@ -79,12 +79,15 @@ class Worker:
         """Every active schedule has its next firing planned; paused or deleted ones have none."""
         with session(self.engine) as db:
             active = {s.id: s for s in db.exec(select(NudgeSchedule)).all() if not s.paused}
-        planned = {job.id.split(":")[1] for job in self.scheduler.get_jobs() if job.id.startswith("nudge:")}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("nudge:") and job.id.split(":")[1] not in active:
+        planned = {job.id.split(":")[1]: job for job in self.scheduler.get_jobs() if job.id.startswith("nudge:")}
+        for schedule_id, job in planned.items():
+            if schedule_id not in active:
                 job.remove()
         for schedule_id, schedule in active.items():
-            if schedule_id not in planned:
+            job = planned.get(schedule_id)
+            next_at = schedules.next_time(schedule, self.clock())
+            if job is None or (next_at and job.next_run_time and job.next_run_time != next_at
+                               and job.next_run_time > self.clock()):  # new, or edited since it was planned
                 self.plan(schedule, self.clock() - timedelta(seconds=1))  # a firing due right now included
 
     def plan(self, schedule: NudgeSchedule, after: datetime) -> None:

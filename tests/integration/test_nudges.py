@@ -301,3 +301,37 @@ def test_the_app_server_dispatches_nudges_when_no_other_worker_does(tmp_path, em
             assert not DispatchLock(container.engine, container.settings.data_dir).try_acquire()  # the server has it
     finally:
         api.close()
+
+
+def test_an_edited_schedule_is_replanned_and_bad_edits_are_refused(container, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from coach.cli import app
+
+    engine = container.engine
+    schedule = schedules.create(engine, owner="m", learners=["ana"], message="Old.",
+                                recurrence={"kind": "daily", "time": "09:00"})
+
+    async def planned_after_edit():
+        worker = worker_for(engine, RecordingDelivery(), clock=lambda: TUESDAY_10)
+        worker.scheduler.start(paused=True)
+        worker.sync()
+        before = worker.scheduler.get_job(f"nudge:{schedule.id}").next_run_time
+        schedules.edit(engine, schedule.id, recurrence={"kind": "weekly", "days": ["fri"], "time": "15:00"},
+                       message="New.")
+        worker.sync()
+        after = worker.scheduler.get_job(f"nudge:{schedule.id}").next_run_time
+        worker.stop()
+        return before, after
+
+    before, after = asyncio.run(planned_after_edit())
+    assert before == datetime(2026, 12, 2, 9, 0, tzinfo=UTC) and after == datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+    assert schedules.get(engine, schedule.id).message == "New."
+
+    monkeypatch.setenv("COACH_DATA_DIR", str(container.settings.data_dir))
+    runner = CliRunner()
+    assert runner.invoke(app, ["nudges", "edit", schedule.id, "--daily", "25:00"]).exit_code == 2
+    assert runner.invoke(app, ["nudges", "edit", schedule.id, "--message", "", "--lesson", ""]).exit_code == 2
+    changed = runner.invoke(app, ["nudges", "edit", schedule.id, "--weekdays", "08:15", "--tz", "Europe/Amsterdam"])
+    assert changed.exit_code == 0 and schedules.get(engine, schedule.id).recurrence == {"kind": "weekdays",
+                                                                                         "time": "08:15"}
