@@ -14,7 +14,6 @@ from coach.errors import CoachError
 
 nudges_app = typer.Typer(help="Managers' nudges: schedule a message or a lesson for a team or named people.",
                          no_args_is_help=True)
-SYNC_S = 20  # how often the worker picks up schedules added, paused or deleted elsewhere
 
 
 def recurrence_of(at: str | None, daily: str | None, weekdays: str | None, weekly: str | None,
@@ -149,35 +148,14 @@ def delete(schedule_id: str) -> None:
 
 def worker() -> None:
     """Send scheduled nudges (one worker per deployment dispatches; others stand by until it stops)."""
-    from coach.nudges import schedules
-    from coach.nudges.worker import DispatchLock, Worker
+    from coach.nudges.worker import run_dispatcher
     from connectors.deliveries import for_worker
 
     container = _container()
-    settings, engine = container.settings, container.engine
-    lock = DispatchLock(engine, settings.data_dir)
-
-    async def run() -> None:
-        announced = False
-        while not lock.try_acquire():
-            if not announced:
-                console.print("Another worker is dispatching; standing by to take over.")
-                announced = True
-            await asyncio.sleep(SYNC_S)
-        dispatcher = Worker(engine, for_worker(container), lambda s, _learner: schedules.reply_for(engine, s),
-                            cap=settings.nudges_per_day)
-        await dispatcher.start()
-        console.print(f"Dispatching nudges ({len(dispatcher.scheduler.get_jobs())} planned). Ctrl+C stops.")
-        try:
-            while True:
-                await asyncio.sleep(SYNC_S)
-                dispatcher.sync()
-        finally:
-            dispatcher.stop()
-            lock.release()
-
+    settings = container.settings
     try:
-        asyncio.run(run())
+        asyncio.run(run_dispatcher(container.engine, settings.data_dir, for_worker(container),
+                                   settings.nudges_per_day, stand_by=True, say=console.print))
     except KeyboardInterrupt:
         console.print("Stopped.")
 

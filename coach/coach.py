@@ -39,12 +39,12 @@ class Coach:
         """
         if (role_intent := managers.intent_of(message.text)) and (reply := managers.respond(
                 self.engine, self.framework, message.learner_id, role_intent, message.text, self.min_group)):
-            return replace(self_service.ANSWERED_PRIVATELY, private=reply) if message.public else reply
+            return to_asker(reply, message)
         intent = self_service.intent_of(message.text)
         if intent:
             reply = (self.lessons.suggestion_reply(message.learner_id) if intent == "lesson"
                      else self_service.respond(self.engine, message.learner_id, intent, message.text))
-            return replace(self_service.ANSWERED_PRIVATELY, private=reply) if message.public else reply
+            return to_asker(reply, message)
         if not self.rate.allow(message.learner_id):
             return Reply(text=SLOW_DOWN, mode="service")
         redacted = replace(message, text=self.redactor.redact(message.text).text,
@@ -117,6 +117,11 @@ class Coach:
         return needs.record(self.engine, learner_id=message.learner_id, channel=message.channel,
                             platform=message.platform, question=question, topics=topics,
                             answered=not reply.abstained, confidence=decision.probability, sources=sorted(cited))
+
+
+def to_asker(reply: Reply, message: IncomingMessage) -> Reply:
+    """A reply about the learner themselves: asked in a channel, it goes to them alone."""
+    return replace(self_service.ANSWERED_PRIVATELY, private=reply) if message.public else reply
 
 
 def with_need(reply: Reply, need_id: str) -> Reply:

@@ -1,5 +1,6 @@
 """What a learner can say to the coach about themselves, in any connector: what do you know about me, forget me,
-pause, resume, their lesson length and hours, help. Recognised before a message is treated as a question, and never logged as a need."""
+pause, resume, their lesson length and hours, help. Recognised before a message is treated as a question, and never
+logged as a need."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def respond(engine: Engine, learner_id: str, intent: str, text: str = "") -> Rep
                      actions=[Action("forget", "Forget me")])
     if intent == "forget":
         kept = needs.export(engine, learner_id)
-        if not (kept["profile"] or kept["questions"] or kept["reachable_in"] or kept["lessons"]["lessons_done"]):
+        if keeps_nothing(kept):
             return Reply(text="I keep nothing about you: there is nothing to forget.", mode="service")
         return Reply(text=f"This deletes your profile, the {len(kept['questions'])} question(s) I keep from you, "
                           "your lesson progress and where I can message you, for good. Are you sure?", mode="service",
@@ -93,10 +94,14 @@ def forget(engine: Engine, learner_id: str) -> Reply:
                       "I keep nothing about you now.", mode="service")
 
 
+def keeps_nothing(kept: dict) -> bool:
+    return not (kept["profile"] or kept["questions"] or kept["reachable_in"] or kept["lessons"]["lessons_done"])
+
+
 def describe(kept: dict) -> str:
     """The export as a learner reads it in chat; the complete record is `Coach.export` (JSON)."""
     profile, questions = kept["profile"], kept["questions"]
-    if not profile and not questions and not kept["reachable_in"] and not kept["lessons"]["lessons_done"]:
+    if keeps_nothing(kept):
         return "I keep nothing about you yet."
     lines = ["Here is what I keep about you:"]
     if profile:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -12,8 +12,6 @@ from connectors import web
 from connectors.deliveries import Deliveries
 from connectors.slack.routes import mount as mount_slack
 from connectors.teams.routes import mount as mount_teams
-
-log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -47,33 +45,19 @@ def create_app(container, teams_credentials=None) -> FastAPI:
 def host_worker(app: FastAPI, container) -> None:
     """The app server also sends nudges, through the connectors mounted above, unless another worker already
     dispatches for this deployment (then it leaves that to `coach worker`)."""
-    from coach.nudges import schedules
-    from coach.nudges.worker import DispatchLock, Worker
+    from coach.nudges.worker import run_dispatcher
 
-    engine, settings, running = container.engine, container.settings, {}
+    settings, running = container.settings, []
 
     async def start() -> None:
-        lock = DispatchLock(engine, settings.data_dir)
-        if not await asyncio.to_thread(lock.try_acquire):
-            log.info("Nudges: another worker dispatches them")
-            return
-        worker = Worker(engine, app.state.deliveries, lambda schedule, _: schedules.reply_for(engine, schedule),
-                        cap=settings.nudges_per_day)
-        await worker.start()
-
-        async def keep_in_sync() -> None:  # schedules added, paused or deleted by the CLI or another replica
-            while True:
-                await asyncio.sleep(20)
-                worker.sync()
-
-        running.update(lock=lock, worker=worker, sync=asyncio.create_task(keep_in_sync()))
-        log.info("Nudges: dispatched by this server")
+        running.append(asyncio.create_task(run_dispatcher(
+            container.engine, settings.data_dir, app.state.deliveries, settings.nudges_per_day, stand_by=False)))
 
     async def stop() -> None:
-        if running:
-            running["sync"].cancel()
-            running["worker"].stop()
-            running["lock"].release()
+        for task in running:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app.state.on_start.append(start)
     app.state.on_stop.append(stop)

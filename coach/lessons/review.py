@@ -45,6 +45,11 @@ def retrievability(card: dict, at: datetime) -> float:
     return _scheduler.get_card_retrievability(Card.from_dict(card), current_datetime=at)
 
 
+def day_start(when: datetime, timezone: str) -> datetime:
+    """Midnight of `when`'s day in this time zone (the learner's "today")."""
+    return when.astimezone(ZoneInfo(timezone or "UTC")).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def into_window(when: datetime, window: Window) -> datetime:
     """The first moment at or after `when` on one of the window's days and inside its hours (UTC out)."""
     zone = ZoneInfo(window.timezone)

@@ -4,7 +4,7 @@ quiz answer with a spaced review scheduled, stuck detection, and what the learne
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -18,11 +18,12 @@ from coach.lessons import catalog, review
 from coach.messages import Action, Citation, Reply
 from coach.store.db import session
 from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, ReviewCard, ReviewLogEntry,
-                                TeamFocus, TopicFlag, utcnow)
+                                TeamFocus, TopicFlag, as_utc, utcnow)
 from coach.suggestions import LearnerSignals, LessonInfo, Suggestion, rank
 
 WINDOW = timedelta(days=30)  # the needs and quiz answers that count towards a suggestion
 POPULAR_TTL = timedelta(minutes=10)
+FOLLOW_UP_REASON = "after your question about "  # the offers the worker follows up the next working day
 STUCK_QUESTIONS, STUCK_QUESTIONS_WITHIN = 3, timedelta(hours=2)
 STUCK_WRONG, STUCK_WRONG_WITHIN = 2, timedelta(days=14)
 LETTERS = "ABCDEF"
@@ -41,27 +42,28 @@ class Lessons:
     # --- what next ---------------------------------------------------------------------------------------------
 
     def suggest(self, learner_id: str, k: int = 3) -> list[Suggestion]:
+        return self._ranked(learner_id, k)[0]
+
+    def _ranked(self, learner_id: str, k: int) -> tuple[list[Suggestion], dict[str, Lesson]]:
+        """The k best lessons, and every lesson open to this learner by key (callers need their details)."""
         learner = self._learner(learner_id)
-        lessons = catalog.published(self.engine, list(learner.groups) if learner else [])
-        infos = [LessonInfo(l.key, l.title, tuple(l.competencies), l.minutes) for l in lessons]
-        return rank(infos, self.signals(learner_id, learner), k)
+        lessons = {l.key: l for l in catalog.published(self.engine, list(learner.groups) if learner else [])}
+        infos = [LessonInfo(l.key, l.title, tuple(l.competencies), l.minutes) for l in lessons.values()]
+        return rank(infos, self.signals(learner_id, learner), k), lessons
 
     def signals(self, learner_id: str, learner: Learner | None) -> LearnerSignals:
         now = self.clock()
         since = now - WINDOW
         with session(self.engine) as db:
             needs = db.exec(select(Need).where(Need.learner_id == learner_id, Need.created_at >= since)).all()
-            wrong = db.exec(select(Lesson.competencies).join(LessonAttempt, LessonAttempt.lesson_key == Lesson.key)
-                            .where(LessonAttempt.learner_id == learner_id, LessonAttempt.at >= since,
-                                   LessonAttempt.correct == False)).all()  # noqa: E712
             cards = db.exec(select(ReviewCard).where(ReviewCard.learner_id == learner_id)).all()
             focus = db.get(TeamFocus, learner.team) if learner and learner.team else None
-        due = {c.lesson_key: max(0, (now - _aware(c.last_review)).days) for c in cards if _aware(c.due) <= now}
+        due = {c.lesson_key: max(0, (now - as_utc(c.last_review)).days) for c in cards if as_utc(c.due) <= now}
         minutes = (learner.preferences or {}).get("lesson_minutes") if learner else None
         return LearnerSignals(
             asked=Counter(t for n in needs for t in n.topics),
             unanswered=Counter(t for n in needs if not n.answered for t in n.topics),
-            wrong=Counter(c for competencies in wrong for c in competencies),
+            wrong=self._missed(learner_id, since),
             due=due, done=frozenset(c.lesson_key for c in cards),
             focus=tuple(focus.competencies) if focus else (), preferred_minutes=int(minutes) if minutes else None,
             popular=self._popular(now),
@@ -82,11 +84,11 @@ class Lessons:
 
     def suggestion_reply(self, learner_id: str) -> Reply:
         """"What should I learn next?": up to three lessons, each with why, and a button to start each."""
-        lessons = {l.key: l for l in catalog.published(self.engine, self._groups(learner_id))}
+        suggestions, lessons = self._ranked(learner_id, 3)
         if not lessons:
             return Reply(text="No micro-lessons are published yet: L&D adds them. Meanwhile, ask me anything "
                               "about your work.", mode="service")
-        suggestions = self.suggest(learner_id) or self.starters(learner_id, list(lessons.values()))
+        suggestions = suggestions or self.starters(learner_id, list(lessons.values()))
         if not suggestions:
             return Reply(text="You have done every lesson open to you, and none is due for review yet. Nice work!",
                          mode="service")
@@ -101,23 +103,22 @@ class Lessons:
         """Nothing personal to go on yet: what colleagues asked most about this month, else the shortest lessons."""
         with session(self.engine) as db:
             done = set(db.exec(select(ReviewCard.lesson_key).where(ReviewCard.learner_id == learner_id)).all())
-            topics = db.exec(select(Need.topics).where(Need.created_at >= self.clock() - WINDOW)).all()
-        asked = Counter(t for topics_ in topics for t in topics_)
+        asked = self._popular(self.clock())
         fresh = [l for l in lessons if l.key not in done]
-        fresh.sort(key=lambda l: (-max((asked[c] for c in l.competencies), default=0), l.minutes, l.title))
+        fresh.sort(key=lambda l: (-max((asked.get(c, 0) for c in l.competencies), default=0), l.minutes, l.title))
         return [Suggestion(l.key, l.title, 0.0, "what colleagues ask about most this month"
-                           if any(asked[c] for c in l.competencies) else "a short one to start with")
+                           if any(asked.get(c) for c in l.competencies) else "a short one to start with")
                 for l in fresh[:k]]
 
     def for_need(self, learner_id: str, topics: list[str]) -> Action | None:
         """After an answer: the best lesson on the question's topics, offered once, as a button."""
         if not topics:
             return None
-        best = next((s for s in self.suggest(learner_id, k=10)
-                     if set(topics) & set(catalog.get(self.engine, s.key).competencies)), None)
+        suggestions, lessons = self._ranked(learner_id, 10)
+        best = next((s for s in suggestions if set(topics) & set(lessons[s.key].competencies)), None)
         if best is None:
             return None
-        self._offer(learner_id, best.key, f"after your question about {self._name(topics[0])}")
+        self._offer(learner_id, best.key, FOLLOW_UP_REASON + self._name(topics[0]))
         return Action("lesson", f"Micro-lesson: {best.title}"[:75], best.key)
 
     # --- the lesson and its quiz -------------------------------------------------------------------------------
@@ -191,11 +192,7 @@ class Lessons:
         return self._stuck(stuck, "repeated_questions") if stuck else ""
 
     def stuck_on_quiz(self, learner_id: str, lesson: Lesson, now: datetime) -> str:
-        with session(self.engine) as db:
-            misses = db.exec(select(Lesson.competencies).join(LessonAttempt, LessonAttempt.lesson_key == Lesson.key)
-                             .where(LessonAttempt.learner_id == learner_id, LessonAttempt.correct == False,  # noqa: E712
-                                    LessonAttempt.at >= now - STUCK_WRONG_WITHIN)).all()
-        counts = Counter(c for competencies in misses for c in competencies)
+        counts = self._missed(learner_id, now - STUCK_WRONG_WITHIN)
         stuck = next((c for c in lesson.competencies if counts[c] == STUCK_WRONG), None)
         return self._stuck(stuck, "repeated_wrong_answers") if stuck else ""
 
@@ -216,6 +213,14 @@ class Lessons:
                 {"everyone", *self._groups(learner_id)} & set(lesson.audience)):
             raise NotFound("That lesson is not available (any more).")
         return lesson
+
+    def _missed(self, learner_id: str, since: datetime) -> Counter:
+        """Competency -> quiz answers this learner got wrong since then."""
+        with session(self.engine) as db:
+            misses = db.exec(select(Lesson.competencies).join(LessonAttempt, LessonAttempt.lesson_key == Lesson.key)
+                             .where(LessonAttempt.learner_id == learner_id, LessonAttempt.correct == False,  # noqa: E712
+                                    LessonAttempt.at >= since)).all()
+        return Counter(c for competencies in misses for c in competencies)
 
     def _offer(self, learner_id: str, key: str, reason: str) -> None:
         with session(self.engine) as db:
@@ -239,10 +244,10 @@ def progress(engine: Engine, learner_id: str, now: datetime) -> dict:
     with session(engine) as db:
         cards = db.exec(select(ReviewCard).where(ReviewCard.learner_id == learner_id)).all()
         attempts = db.exec(select(LessonAttempt).where(LessonAttempt.learner_id == learner_id)).all()
-    upcoming = min((_aware(c.due) for c in cards), default=None)
+    upcoming = min((as_utc(c.due) for c in cards), default=None)
     return {"lessons_done": sorted({a.lesson_key for a in attempts}),
             "quiz_answers": {"right": sum(a.correct for a in attempts), "wrong": sum(not a.correct for a in attempts)},
-            "due_now": sorted(c.lesson_key for c in cards if _aware(c.due) <= now),
+            "due_now": sorted(c.lesson_key for c in cards if as_utc(c.due) <= now),
             "next_review": upcoming.isoformat() if upcoming else None}
 
 
@@ -254,11 +259,6 @@ def forget(engine: Engine, learner_id: str) -> int:
             removed += db.exec(delete(table).where(table.learner_id == learner_id)).rowcount
         db.commit()
     return removed
-
-
-def _aware(when: datetime) -> datetime:
-    """SQLite gives naive datetimes back: they were stored in UTC."""
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _day(when: datetime, timezone: str) -> str:

@@ -7,18 +7,19 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach.lessons import catalog
+from coach.lessons.review import day_start
+from coach.lessons.service import FOLLOW_UP_REASON
 from coach.messages import Action, Reply
 from coach.nudges import ledger
 from coach.nudges.policy import next_allowed
 from coach.ports import Delivery
 from coach.store.db import session
-from coach.store.models import Learner, LessonOffer, ReviewCard
+from coach.store.models import Learner, LessonOffer, ReviewCard, as_utc
 
 FOLLOW_UP_WITHIN = timedelta(days=4)  # an offer older than this is stale: no follow-up
 
@@ -42,15 +43,11 @@ async def _send(engine, delivery, learner_id: str, reply: Reply, key: str, kind:
     return int(await ledger.deliver(engine, delivery, key=key, learner_id=learner_id, reply=reply, kind=kind) == "sent")
 
 
-def _local_day(now: datetime, timezone: str) -> datetime:
-    return now.astimezone(ZoneInfo(timezone or "UTC")).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def _follow_ups(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:
     """Lessons offered under an answer on an earlier day, not opened: offered once more, the next working day."""
     with session(engine) as db:
         offers = db.exec(select(LessonOffer).where(LessonOffer.started_at == None,  # noqa: E711
-                                                   LessonOffer.reason.startswith("after your question"),
+                                                   LessonOffer.reason.startswith(FOLLOW_UP_REASON),
                                                    LessonOffer.offered_at >= now - FOLLOW_UP_WITHIN)).all()
         learners = {l.id: l for l in db.exec(select(Learner).where(
             Learner.id.in_({o.learner_id for o in offers}))).all()}
@@ -62,13 +59,12 @@ def _follow_ups(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:
             continue  # they took it some other way
         learner = learners.get(offer.learner_id)
         zone = learner.timezone if learner else "UTC"
-        offered = offer.offered_at if offer.offered_at.tzinfo else offer.offered_at.replace(tzinfo=now.tzinfo)
-        if offered >= _local_day(now, zone):
+        if as_utc(offer.offered_at) >= day_start(now, zone):
             continue  # offered today: tomorrow (a working day, by the policy) is soon enough
         lesson = catalog.get(engine, offer.lesson_key)
         if lesson is None or lesson.status != "approved":
             continue
-        topic = offer.reason.removeprefix("after your question about ")
+        topic = offer.reason.removeprefix(FOLLOW_UP_REASON)
         out.append((offer.learner_id, Reply(
             text=f"Yesterday you asked about {topic}. Two minutes to make it stick: **{lesson.title}** "
                  f"({lesson.minutes} min).\n\n_Say *pause* to stop nudges._", mode="service",
@@ -91,7 +87,7 @@ def _due_reviews(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:
         if not lessons:
             continue
         learner = learners.get(learner_id)
-        day = _local_day(now, learner.timezone if learner else "UTC").date().isoformat()
+        day = day_start(now, learner.timezone if learner else "UTC").date().isoformat()
         names = ", ".join(f"**{lesson.title}**" for lesson in lessons[:5])
         out.append((learner_id, Reply(
             text=f"{len(lessons)} quick review(s) are due: {names}. One question each, a minute in all.\n\n"

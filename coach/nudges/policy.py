@@ -5,13 +5,12 @@ that waits for the next allowed moment."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.lessons.review import Window, into_window
+from coach.lessons.review import Window, day_start, into_window
 from coach.store.db import session
 from coach.store.models import Learner, NudgeDelivery
 
@@ -25,10 +24,9 @@ def next_allowed(engine: Engine, learner_id: str, when: datetime, cap: int = DAI
     if learner is not None and learner.paused:
         return None
     window = Window.of(learner.timezone, learner.preferences or {}) if learner else Window()
-    zone = ZoneInfo(window.timezone)
     at = into_window(when, window)
     for _ in range(14):  # two weeks of full days is more than any cap needs
-        local_day = at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        local_day = day_start(at, window.timezone)
         if sent_between(engine, learner_id, local_day, local_day + timedelta(days=1)) < cap:
             return at
         at = into_window(local_day + timedelta(days=1), window)

@@ -26,9 +26,10 @@ from coach.nudges import ledger, own, schedules
 from coach.nudges.policy import DAILY_CAP, next_allowed
 from coach.ports import Delivery
 from coach.store.db import session
-from coach.store.models import NudgeOccurrence, NudgeSchedule, utcnow
+from coach.store.models import NudgeOccurrence, NudgeSchedule, as_utc, utcnow
 
 log = logging.getLogger(__name__)
+SYNC_S = 20  # how often a dispatcher picks up schedules added, paused or deleted elsewhere
 OWN_EVERY_MIN = 10  # how often the coach looks for its own nudges (follow-ups, due reviews)
 LOCK_ID = 7_446_354  # the advisory lock every worker of one deployment competes for
 _workers: dict[str, "Worker"] = {}  # job functions are stored by reference: they find their worker here
@@ -69,7 +70,7 @@ class Worker:
         self.scheduler.add_job(own_job, "interval", minutes=OWN_EVERY_MIN, args=[self.id], id="coach:own",
                                replace_existing=True, next_run_time=datetime.now(UTC))
         for occurrence in self._running():
-            await self.fire(occurrence.schedule_id, _aware(occurrence.planned_at))
+            await self.fire(occurrence.schedule_id, as_utc(occurrence.planned_at))
 
     def stop(self) -> None:
         if self.scheduler.running:
@@ -222,5 +223,27 @@ class DispatchLock:
         self._held = None
 
 
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap: int, *, stand_by: bool,
+                         say: Callable[[str], None] = log.info) -> None:
+    """Dispatch nudges until cancelled, holding the deployment's dispatch lock; picks up schedules added, paused
+    or deleted elsewhere every SYNC_S. While another worker holds the lock: wait for it (`stand_by`) or return."""
+    lock = DispatchLock(engine, data_dir)
+    announced = False
+    while not await asyncio.to_thread(lock.try_acquire):
+        if not stand_by:
+            say("Nudges: another worker dispatches them")
+            return
+        if not announced:
+            say("Another worker is dispatching; standing by to take over.")
+            announced = True
+        await asyncio.sleep(SYNC_S)
+    worker = Worker(engine, delivery, lambda schedule, _learner: schedules.reply_for(engine, schedule), cap=cap)
+    try:
+        await worker.start()
+        say(f"Dispatching nudges ({len(worker.scheduler.get_jobs())} planned).")
+        while True:
+            await asyncio.sleep(SYNC_S)
+            worker.sync()
+    finally:
+        worker.stop()
+        lock.release()

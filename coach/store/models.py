@@ -12,6 +12,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(when: datetime) -> datetime:
+    """A datetime read back from the database: SQLite returns it naive, and it was stored in UTC."""
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 class LearnerBase(SQLModel):
     display_name: str = ""
     # audience groups this learner belongs to; everyone is implied
