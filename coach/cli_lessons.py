@@ -126,8 +126,7 @@ def team_focus(
     by: Annotated[str, typer.Option(help="Who set it (e.g. the manager's e-mail).")] = "",
 ) -> None:
     """Set the competencies a team should grow in now; the coach favours lessons on them."""
-    from coach.store.db import session
-    from coach.store.models import TeamFocus, utcnow
+    from coach.managers import set_focus
 
     container = _container()
     known = {c.id for c in container.coach.framework.competencies}
@@ -135,9 +134,5 @@ def team_focus(
     if unknown:
         errors.print(f"Unknown competency {', '.join(unknown)}; the framework has: {', '.join(sorted(known))}.")
         raise typer.Exit(2)
-    with session(container.engine) as db:
-        focus = db.get(TeamFocus, team) or TeamFocus(team=team)
-        focus.competencies, focus.set_by, focus.updated_at = list(competencies), by, utcnow()
-        db.add(focus)
-        db.commit()
+    set_focus(container.engine, team, list(competencies), by)
     console.print(f"{team}: focus on {', '.join(competencies) or 'nothing in particular'}.", markup=False)

@@ -47,6 +47,15 @@ def respond(engine: Engine, framework: Framework, learner_id: str, intent: str, 
     return Reply(text="\n".join(lines), mode="service")
 
 
+def set_focus(engine: Engine, team: str, competencies: list[str], set_by: str) -> None:
+    """The competencies a team should grow in now (used by suggestions); none clears it."""
+    with session(engine) as db:
+        focus = db.get(TeamFocus, team) or TeamFocus(team=team)
+        focus.competencies, focus.set_by, focus.updated_at = competencies, set_by, utcnow()
+        db.add(focus)
+        db.commit()
+
+
 def _focus(engine: Engine, framework: Framework, manager: Learner, what: str) -> Reply:
     wanted = [part.strip().lower() for part in re.split(r",| and |;", what) if part.strip()]
     chosen, unknown = [], []
@@ -58,11 +67,7 @@ def _focus(engine: Engine, framework: Framework, manager: Learner, what: str) ->
         known = ", ".join(c.name for c in framework.competencies)
         return Reply(text=f"I don't know {', '.join(unknown) or 'that'} as a competency. Choose from: {known}.",
                      mode="service")
-    with session(engine) as db:
-        focus = db.get(TeamFocus, manager.team) or TeamFocus(team=manager.team)
-        focus.competencies, focus.set_by, focus.updated_at = list(dict.fromkeys(chosen)), manager.id, utcnow()
-        db.add(focus)
-        db.commit()
+    set_focus(engine, manager.team, list(dict.fromkeys(chosen)), manager.id)
     names = ", ".join(c.name for c in framework.competencies if c.id in chosen)
     return Reply(text=f"{manager.team} now focuses on {names}: I'll favour lessons on them when I suggest what to "
                       "learn next.", mode="service")
