@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Awaitable, Callable
 
 from sqlalchemy.engine import Engine
@@ -26,10 +27,12 @@ MAX_WAIT_S = 300.0
 FINAL = ("sent", "failed", "skipped")
 
 
-def claim(engine: Engine, key: str, learner_id: str, kind: str) -> str:
-    """"new" for the first caller (the record now says `sending`), else the record's state."""
+def claim(engine: Engine, key: str, learner_id: str, kind: str, now: datetime | None = None) -> str:
+    """"new" for the first caller (the record now says `sending`), else the record's state. `now`: the worker's
+    clock (the daily cap and the reminder ladder count from these times)."""
+    now = now or utcnow()
     with session(engine) as db:
-        db.add(NudgeDelivery(key=key[:250], learner_id=learner_id, kind=kind))
+        db.add(NudgeDelivery(key=key[:250], learner_id=learner_id, kind=kind, created_at=now, updated_at=now))
         try:
             db.commit()
             return "new"
@@ -56,26 +59,28 @@ def settled(engine: Engine, keys: list[str]) -> set[str]:
     return found
 
 
-def settle(engine: Engine, key: str, state: str, *, attempts: int | None = None, reason: str = "") -> None:
+def settle(engine: Engine, key: str, state: str, *, attempts: int | None = None, reason: str = "",
+           now: datetime | None = None) -> None:
     with session(engine) as db:
         record = db.get(NudgeDelivery, key[:250])
-        record.state, record.reason, record.updated_at = state, reason[:300], utcnow()
+        record.state, record.reason, record.updated_at = state, reason[:300], now or utcnow()
         if attempts is not None:
             record.attempts = attempts
         db.add(record)
         db.commit()
 
 
-def skip(engine: Engine, key: str, learner_id: str, kind: str, reason: str) -> None:
+def skip(engine: Engine, key: str, learner_id: str, kind: str, reason: str, now: datetime | None = None) -> None:
     """Recorded as not sent on purpose (paused, past its grace time...), so it is never sent later either."""
-    if claim(engine, key, learner_id, kind) == "new":
-        settle(engine, key, "skipped", reason=reason)
+    if claim(engine, key, learner_id, kind, now) == "new":
+        settle(engine, key, "skipped", reason=reason, now=now)
 
 
 async def deliver(engine: Engine, delivery: Delivery, *, key: str, learner_id: str, reply: Reply,
-                  kind: str = "nudge", sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> str:
+                  kind: str = "nudge", sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                  now: datetime | None = None) -> str:
     """Send once; returns the final state (or `sending` when another worker has it in hand)."""
-    state = await asyncio.to_thread(claim, engine, key, learner_id, kind)
+    state = await asyncio.to_thread(claim, engine, key, learner_id, kind, now)
     if state != "new":
         return state
     reason = ""
@@ -88,7 +93,7 @@ async def deliver(engine: Engine, delivery: Delivery, *, key: str, learner_id: s
             await asyncio.to_thread(settle, engine, key, "failed", attempts=attempt, reason=result_reason)
             return "failed"
         if result.delivered:
-            await asyncio.to_thread(settle, engine, key, "sent", attempts=attempt)
+            await asyncio.to_thread(settle, engine, key, "sent", attempts=attempt, now=now)
             return "sent"
         reason = result.reason
         if result.retry_after is None or attempt == ATTEMPTS:

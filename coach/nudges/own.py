@@ -1,6 +1,7 @@
 """The coach's own nudges, checked every few minutes by the worker: the lesson offered under an answer, followed up
-the next working day (once); reviews that fell due, batched into one message a day at most. Both go through the
-same ledger and allowed-times policy as managers' nudges."""
+the next working day (once); reviews that fell due, batched into one message a day at most; the reminder ladder of
+lessons sent by managers' nudges (`ladder.py`). All go through the same ledger and allowed-times policy as
+managers' nudges."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from coach.lessons import catalog
 from coach.lessons.review import day_start
 from coach.lessons.service import FOLLOW_UP_REASON
 from coach.messages import Action, Reply
-from coach.nudges import ledger
+from coach.nudges import ladder, ledger
 from coach.nudges.policy import next_allowed
 from coach.ports import Delivery
 from coach.store.db import session
@@ -26,11 +27,19 @@ FOLLOW_UP_WITHIN = timedelta(days=4)  # an offer older than this is stale: no fo
 
 async def run(engine: Engine, delivery: Delivery, now: datetime, cap: int) -> dict[str, int]:
     """One pass; returns how many of each were sent."""
-    sent = {"follow_up": 0, "reviews": 0}
+    sent = {"follow_up": 0, "reviews": 0, "reminders": 0, "paused": 0}
     for learner_id, reply, key in await asyncio.to_thread(_follow_ups, engine, now):
         sent["follow_up"] += await _send(engine, delivery, learner_id, reply, key, "follow_up", now, cap)
     for learner_id, reply, key in await asyncio.to_thread(_due_reviews, engine, now):
         sent["reviews"] += await _send(engine, delivery, learner_id, reply, key, "review", now, cap)
+    for learner_id, reply, key, rung in await asyncio.to_thread(ladder.due_rungs, engine, now):
+        if reply is None:
+            await asyncio.to_thread(ledger.skip, engine, key, learner_id, "reminder", "active: the ladder ends", now)
+        elif rung < ladder.PAUSE_RUNG:
+            sent["reminders"] += await _send(engine, delivery, learner_id, reply, key, "reminder", now, cap)
+        elif await _send(engine, delivery, learner_id, reply, key, "auto_pause", now, cap):
+            await asyncio.to_thread(ladder.pause, engine, learner_id)
+            sent["paused"] += 1
     return sent
 
 
@@ -40,7 +49,8 @@ async def _send(engine, delivery, learner_id: str, reply: Reply, key: str, kind:
     allowed = await asyncio.to_thread(next_allowed, engine, learner_id, now, cap)
     if allowed is None or allowed > now:
         return 0  # paused, or not now: the next pass inside their hours sends it
-    return int(await ledger.deliver(engine, delivery, key=key, learner_id=learner_id, reply=reply, kind=kind) == "sent")
+    return int(await ledger.deliver(engine, delivery, key=key, learner_id=learner_id, reply=reply, kind=kind,
+                                   now=now) == "sent")
 
 
 def _follow_ups(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from coach.messages import Reply
-from coach.nudges import ledger, own, schedules
+from coach.nudges import ladder, ledger, own, schedules
 from coach.nudges.policy import DAILY_CAP, next_allowed
 from coach.ports import Delivery
 from coach.store.db import session
@@ -124,15 +124,20 @@ class Worker:
             return "skipped"
         allowed = await asyncio.to_thread(next_allowed, self.engine, learner_id, self.clock(), self.cap)
         if allowed is None:
-            await asyncio.to_thread(ledger.skip, self.engine, key, learner_id, "nudge", "paused by the learner")
+            await asyncio.to_thread(ledger.skip, self.engine, key, learner_id, "nudge", "paused by the learner",
+                                    self.clock())
             return "skipped"
         if allowed > self.clock():  # quiet hours, a day off or the daily cap: it waits for the next allowed moment
             self.scheduler.add_job(later_job, DateTrigger(allowed), args=[self.id, schedule_id, planned.isoformat(),
                                                                           learner_id],
                                    id=f"later:{key}", replace_existing=True, misfire_grace_time=schedule.grace_s)
             return "waiting"
-        return await ledger.deliver(self.engine, self.delivery, key=key, learner_id=learner_id,
-                                    reply=self.make_reply(schedule, learner_id))
+        state = await ledger.deliver(self.engine, self.delivery, key=key, learner_id=learner_id,
+                                     reply=self.make_reply(schedule, learner_id), now=self.clock())
+        if state == "sent" and schedule.lesson_key:
+            await asyncio.to_thread(ladder.record_sent, self.engine, learner_id, schedule.lesson_key,
+                                    schedule.owner, self.clock())
+        return state
 
     @staticmethod
     def key(schedule_id: str, learner_id: str, planned: datetime) -> str:

@@ -22,6 +22,7 @@ from tests.integration.test_deliveries import RecordingDelivery
 
 TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ALWAYS = {"days": [0, 1, 2, 3, 4, 5, 6], "hours": [0, 24]}
+NO_LADDER = {"reminders": 0, "paused": 0}
 
 
 def team(engine, *members: str, name: str = "Support", **profile) -> None:
@@ -264,11 +265,11 @@ def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_du
     def run(at: datetime) -> dict:
         return asyncio.run(own.run(engine, platform, at, cap=3))
 
-    assert run(friday_11 + timedelta(hours=4)) == {"follow_up": 0, "reviews": 1}  # the offer was made today
-    assert run(datetime(2026, 11, 28, 10, 0, tzinfo=UTC)) == {"follow_up": 0, "reviews": 0}  # Saturday: quiet
+    assert run(friday_11 + timedelta(hours=4)) == {"follow_up": 0, "reviews": 1, **NO_LADDER}  # offered today
+    assert run(datetime(2026, 11, 28, 10, 0, tzinfo=UTC)) == {"follow_up": 0, "reviews": 0, **NO_LADDER}  # Saturday
     monday_10 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    assert run(monday_10) == {"follow_up": 1, "reviews": 1}  # the next working day; reviews once a day
-    assert run(monday_10 + timedelta(hours=1)) == {"follow_up": 0, "reviews": 0}
+    assert run(monday_10) == {"follow_up": 1, "reviews": 1, **NO_LADDER}  # next working day; reviews once a day
+    assert run(monday_10 + timedelta(hours=1)) == {"follow_up": 0, "reviews": 0, **NO_LADDER}
     follow_up = next(text for learner, _, text in platform.received if learner == "sam")
     assert follow_up.startswith("Yesterday you asked about information security") and "Report phishing fast" in follow_up
     reviews = [text for learner, _, text in platform.received if learner == "ana"]
@@ -335,3 +336,56 @@ def test_an_edited_schedule_is_replanned_and_bad_edits_are_refused(container, tm
     changed = runner.invoke(app, ["nudges", "edit", schedule.id, "--weekdays", "08:15", "--tz", "Europe/Amsterdam"])
     assert changed.exit_code == 0 and schedules.get(engine, schedule.id).recurrence == {"kind": "weekdays",
                                                                                          "time": "08:15"}
+
+
+def test_an_unanswered_lesson_gets_growing_reminders_then_nudges_pause_with_a_one_tap_resume(container, tmp_path):
+    """ana ignores everything: two reminders (a day, then two days later), then a pause with a Resume button; ben
+    asks the coach something meanwhile: the ladder ends without pausing him; cas answers the lesson: no reminder."""
+    from coach.nudges import own
+    from coach.store.models import Learner, LessonAttempt, Need
+    from tests.integration.lesson_files import load_test_lessons
+
+    engine = container.engine
+    load_test_lessons(container, tmp_path)
+    team(engine, "ana", "ben", "cas")
+    schedule = schedules.create(engine, owner="manager", team="Support", lesson_key="report-phishing",
+                                recurrence={"kind": "once", "at": "2026-12-01T10:00"})
+    platform = RecordingDelivery()
+    worker = worker_for(engine, platform, clock=lambda: TUESDAY_10)
+
+    async def fire():
+        worker.scheduler.start(paused=True)
+        await worker.fire(schedule.id, TUESDAY_10)
+        worker.stop()
+
+    asyncio.run(fire())
+    with session(engine) as db:
+        db.add(LessonAttempt(learner_id="cas", lesson_key="report-phishing", chosen=0, correct=True,
+                             at=TUESDAY_10 + timedelta(hours=2)))
+        db.add(Need(id="n1", learner_id="ben", channel="dm", platform="test", question="vpn?", answered=True,
+                    created_at=TUESDAY_10 + timedelta(days=2)))
+        db.commit()
+
+    def run(days: float) -> dict:
+        return asyncio.run(own.run(engine, platform, TUESDAY_10 + timedelta(days=days), cap=3))
+
+    def told(learner: str) -> list[str]:
+        return [text for who, _, text in platform.received if who == learner][1:]  # after the lesson itself
+
+    assert run(0.5)["reminders"] == 0  # too soon
+    assert run(1)["reminders"] == 2  # ana and ben; cas answered
+    assert run(1.5)["reminders"] == 0 and run(2.9)["reminders"] == 0  # the next gap is two days
+    assert run(3)["reminders"] == 2
+    assert run(6.9) == {"follow_up": 0, "reviews": 0, "reminders": 0, "paused": 0}
+    assert run(7) == {"follow_up": 0, "reviews": 0, "reminders": 0, "paused": 1}
+    assert run(8) == {"follow_up": 0, "reviews": 0, "reminders": 0, "paused": 0}  # a ladder climbs once
+    assert len(told("ana")) == 3 and told("ana")[0].startswith("**Report phishing fast** is still waiting")
+    assert "paused my nudges" in told("ana")[2]
+    assert len(told("ben")) == 2 and told("cas") == []
+    with session(engine) as db:
+        paused = {l.id: l.paused for l in db.exec(select(Learner)).all()}
+    assert paused == {"ana": True, "ben": False, "cas": False}
+    resumed = container.coach.act("ana", "resume")  # the one tap on the message's button
+    assert "resume" in resumed.text.lower() or "back" in resumed.text.lower()
+    with session(engine) as db:
+        assert db.get(Learner, "ana").paused is False
