@@ -40,12 +40,16 @@ def add(
     lesson: Annotated[str, typer.Option(help="A lesson key to send with it (`coach lessons list`).")] = "",
     team: Annotated[str, typer.Option(help="Everyone whose profile has this team.")] = "",
     learner: Annotated[Optional[list[str]], typer.Option("--learner", "-l", help="A learner id (repeatable).")] = None,
+    channel: Annotated[str, typer.Option(help="Post once in this channel instead: slack:TEAM:CHANNEL or "
+                                              "teams:channel:ID.")] = "",
     at: Annotated[Optional[str], typer.Option(help="Once, at this local time (2026-12-01T09:00).")] = None,
     daily: Annotated[Optional[str], typer.Option(help="Every day at HH:MM.")] = None,
     weekdays: Annotated[Optional[str], typer.Option(help="Monday to Friday at HH:MM.")] = None,
     weekly: Annotated[Optional[str], typer.Option(help="On these days at HH:MM: mon,thu@09:00.")] = None,
     cron: Annotated[Optional[str], typer.Option(help="A cron expression (day 0 = Sunday).")] = None,
     tz: Annotated[str, typer.Option(help="The time zone of the times above.")] = "UTC",
+    each_learners_zone: Annotated[bool, typer.Option("--each-learners-zone", help="The times above in each learner's "
+                                                     "own time zone (9:00 for everyone, wherever they are).")] = False,
     as_manager: Annotated[str, typer.Option("--as", help="The manager it is scheduled for (checked: a manager of the team).")] = "",
     grace: Annotated[int, typer.Option(help="Seconds a firing missed while the worker was down may still be sent.")] = 3600,
 ) -> None:
@@ -57,7 +61,8 @@ def add(
         if as_manager:
             schedules.check_manager(container.engine, as_manager, team, learner or [])
         schedule = schedules.create(container.engine, owner=as_manager or "admin", team=team, learners=learner or [],
-                                    message=message, lesson_key=lesson, timezone=tz, grace_s=grace,
+                                    channel=channel, message=message, lesson_key=lesson, timezone=tz, grace_s=grace,
+                                    zone_mode="learner" if each_learners_zone else "schedule",
                                     recurrence=recurrence_of(at, daily, weekdays, weekly, cron))
     except CoachError as exc:
         errors.print(str(exc), markup=False)
@@ -77,8 +82,9 @@ def listing(as_manager: Annotated[str, typer.Option("--as", help="Only this mana
         print(json.dumps([s.model_dump(mode="json") for s in found], indent=2))
         return
     for s in found:
-        to = f"team {s.team}" if s.team else ", ".join(s.learners)
-        console.print(f"{s.id}  {'paused ' if s.paused else ''}{s.recurrence} {s.timezone} -> {to}: "
+        to = s.channel or (f"team {s.team}" if s.team else ", ".join(s.learners))
+        zone = "each learner's zone" if s.zone_mode == "learner" else s.timezone
+        console.print(f"{s.id}  {'paused ' if s.paused else ''}{s.recurrence} {zone} -> {to}: "
                       f"{(s.message or s.lesson_key)[:60]}", markup=False)
     if not found:
         console.print("No nudges scheduled.")
@@ -155,7 +161,7 @@ def worker() -> None:
     settings = container.settings
     try:
         asyncio.run(run_dispatcher(container.engine, settings.data_dir, for_worker(container),
-                                   settings.nudges_per_day, stand_by=True, say=console.print))
+                                   settings.nudges_per_day, say=console.print))
     except KeyboardInterrupt:
         console.print("Stopped.")
 

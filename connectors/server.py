@@ -43,15 +43,15 @@ def create_app(container, teams_credentials=None) -> FastAPI:
 
 
 def host_worker(app: FastAPI, container) -> None:
-    """The app server also sends nudges, through the connectors mounted above, unless another worker already
-    dispatches for this deployment (then it leaves that to `coach worker`)."""
+    """The app server also sends nudges, through the connectors mounted above; while another worker dispatches for
+    this deployment, it stands by and takes over when that one stops."""
     from coach.nudges.worker import run_dispatcher
 
     settings, running = container.settings, []
 
     async def start() -> None:
         running.append(asyncio.create_task(run_dispatcher(
-            container.engine, settings.data_dir, app.state.deliveries, settings.nudges_per_day, stand_by=False)))
+            container.engine, settings.data_dir, app.state.deliveries, settings.nudges_per_day)))
 
     async def stop() -> None:
         for task in running:

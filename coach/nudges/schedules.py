@@ -1,7 +1,8 @@
 """Managers' nudge schedules: who gets what, when. A recurrence is one of
 `{"kind": "once", "at": "2026-12-01T09:00"}`, `{"kind": "daily", "time": "09:00"}`,
 `{"kind": "weekdays", "time": "09:00"}`, `{"kind": "weekly", "days": ["mon", "thu"], "time": "09:00"}` or
-`{"kind": "cron", "expr": "0 9 * * 1-5"}` (standard cron: day 0 is Sunday), in the schedule's time zone."""
+`{"kind": "cron", "expr": "0 9 * * 1-5"}` (standard cron: day 0 is Sunday), in the schedule's time zone, or with
+`zone_mode="learner"` in each learner's own (9:00 in Tokyo for some, 9:00 in Lisbon for others: one firing per zone)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.engine import Engine
+from sqlalchemy import or_
 from sqlmodel import select
 
 from coach.errors import ConfigError, Forbidden, NotFound
@@ -59,21 +61,26 @@ def _cron_days(field: str) -> str:
     return ",".join("-".join(name(t) for t in part.split("-")) for part in field.split(","))
 
 
-def next_time(schedule: NudgeSchedule, after: datetime) -> datetime | None:
-    return trigger(schedule.recurrence, schedule.timezone).get_next_fire_time(None, after)
+ZONE_MODES = ("schedule", "learner")
+
+
+def next_time(schedule: NudgeSchedule, after: datetime, zone: str = "") -> datetime | None:
+    return trigger(schedule.recurrence, zone or schedule.timezone).get_next_fire_time(None, after)
 
 
 def create(engine: Engine, *, owner: str, recurrence: dict, timezone: str = "UTC", team: str = "",
-           learners: list[str] | None = None, message: str = "", lesson_key: str = "",
-           grace_s: int = 3600) -> NudgeSchedule:
+           learners: list[str] | None = None, channel: str = "", message: str = "", lesson_key: str = "",
+           zone_mode: str = "schedule", grace_s: int = 3600) -> NudgeSchedule:
     if not (message.strip() or lesson_key):
         raise ConfigError("a nudge needs a message, a lesson, or both")
-    if not (team or learners):
-        raise ConfigError("a nudge needs a team or named learners")
+    if not (team or learners or channel):
+        raise ConfigError("a nudge needs a team, named learners or a channel")
+    if zone_mode not in ZONE_MODES:
+        raise ConfigError(f"zone mode {zone_mode!r}: use schedule (its own time zone) or learner (each learner's)")
     trigger(recurrence, timezone)  # refuse what cannot be scheduled now, not at the first firing
     schedule = NudgeSchedule(id=uuid.uuid4().hex, owner=owner, team=team, learners=list(learners or []),
-                             message=message.strip(), lesson_key=lesson_key, recurrence=recurrence,
-                             timezone=timezone, grace_s=grace_s)
+                             channel=channel, message=message.strip(), lesson_key=lesson_key, recurrence=recurrence,
+                             timezone=timezone, zone_mode=zone_mode, grace_s=grace_s)
     with session(engine) as db:
         db.add(schedule)
         db.commit()
@@ -96,9 +103,9 @@ def get(engine: Engine, schedule_id: str) -> NudgeSchedule:
 
 
 def edit(engine: Engine, schedule_id: str, **changes) -> NudgeSchedule:
-    """Change a schedule's message, lesson, recurrence, time zone or grace (None: leave as it is). The worker
-    re-plans its next firing on its next sync."""
-    allowed = {"message", "lesson_key", "recurrence", "timezone", "grace_s"}
+    """Change a schedule's message, lesson, audience, recurrence, time zone or grace (None: leave as it is). The
+    worker re-plans its next firing on its next sync."""
+    allowed = {"message", "lesson_key", "team", "learners", "channel", "recurrence", "timezone", "zone_mode", "grace_s"}
     changes = {name: value for name, value in changes.items() if value is not None}
     if set(changes) - allowed:
         raise ConfigError(f"cannot change {sorted(set(changes) - allowed)}")
@@ -109,8 +116,12 @@ def edit(engine: Engine, schedule_id: str, **changes) -> NudgeSchedule:
         for name, value in changes.items():
             setattr(schedule, name, value.strip() if name == "message" else value)
         trigger(schedule.recurrence, schedule.timezone)  # refuse a change that cannot be scheduled
+        if schedule.zone_mode not in ZONE_MODES:
+            raise ConfigError(f"zone mode {schedule.zone_mode!r}: use schedule or learner")
         if not (schedule.message or schedule.lesson_key):
             raise ConfigError("a nudge needs a message, a lesson, or both")
+        if not (schedule.team or schedule.learners or schedule.channel):
+            raise ConfigError("a nudge needs a team, named learners or a channel")
         db.add(schedule)
         db.commit()
         db.refresh(schedule)
@@ -138,11 +149,29 @@ def delete(engine: Engine, schedule_id: str) -> None:
         db.commit()
 
 
-def recipients(engine: Engine, schedule: NudgeSchedule) -> list[str]:
-    """The learners a firing goes to: the named ones and the team's members, as they are now."""
+def recipients(engine: Engine, schedule: NudgeSchedule, zone: str = "") -> list[str]:
+    """Who a firing goes to: the named learners and the team's members as they are now (only those living in
+    `zone`, for one zone's firing of a schedule in learner mode), or the channel."""
+    if schedule.channel:
+        return [schedule.channel]
+    return sorted(learner for learner, their_zone in _zones(engine, schedule).items() if not zone or their_zone == zone)
+
+
+def zones(engine: Engine, schedule: NudgeSchedule) -> list[str]:
+    """The time zones a schedule fires in: its own, or in learner mode each of its recipients' ("" = its own)."""
+    if schedule.zone_mode != "learner" or schedule.channel:
+        return [""]
+    return sorted(set(_zones(engine, schedule).values()))
+
+
+def _zones(engine: Engine, schedule: NudgeSchedule) -> dict[str, str]:
     with session(engine) as db:
-        team = db.exec(select(Learner.id).where(Learner.team == schedule.team)).all() if schedule.team else []
-    return sorted(set(schedule.learners) | set(team))
+        found = {l.id: l for l in db.exec(select(Learner).where(
+            or_(Learner.team == schedule.team, Learner.id.in_(schedule.learners)) if schedule.team
+            else Learner.id.in_(schedule.learners))).all()}
+    people = set(schedule.learners) | {i for i, l in found.items() if schedule.team and l.team == schedule.team}
+    return {p: (found[p].timezone if p in found and schedule.zone_mode == "learner" else schedule.timezone)
+            for p in people}
 
 
 def reply_for(engine: Engine, schedule: NudgeSchedule) -> Reply:

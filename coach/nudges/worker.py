@@ -35,8 +35,8 @@ LOCK_ID = 7_446_354  # the advisory lock every worker of one deployment competes
 _workers: dict[str, "Worker"] = {}  # job functions are stored by reference: they find their worker here
 
 
-async def fire_job(worker_id: str, schedule_id: str, planned: str) -> None:
-    await _workers[worker_id].fire(schedule_id, datetime.fromisoformat(planned))
+async def fire_job(worker_id: str, schedule_id: str, planned: str, zone: str = "") -> None:
+    await _workers[worker_id].fire(schedule_id, datetime.fromisoformat(planned), zone)
 
 
 async def own_job(worker_id: str) -> None:
@@ -70,45 +70,50 @@ class Worker:
         self.scheduler.add_job(own_job, "interval", minutes=OWN_EVERY_MIN, args=[self.id], id="coach:own",
                                replace_existing=True, next_run_time=datetime.now(UTC))
         for occurrence in self._running():
-            await self.fire(occurrence.schedule_id, as_utc(occurrence.planned_at))
+            await self.fire(occurrence.schedule_id, as_utc(occurrence.planned_at), occurrence.zone)
 
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
     def sync(self) -> None:
-        """Every active schedule has its next firing planned; paused or deleted ones have none."""
+        """Every active schedule has its next firing planned (one per time zone in learner mode); paused or deleted
+        ones, and zones nobody lives in any more, have none."""
         with session(self.engine) as db:
             active = {s.id: s for s in db.exec(select(NudgeSchedule)).all() if not s.paused}
-        planned = {job.id.split(":")[1]: job for job in self.scheduler.get_jobs() if job.id.startswith("nudge:")}
-        for schedule_id, job in planned.items():
-            if schedule_id not in active:
+        wanted = {(schedule_id, zone) for schedule_id, schedule in active.items()
+                  for zone in schedules.zones(self.engine, schedule)}
+        planned = {_job_target(job.id): job for job in self.scheduler.get_jobs() if job.id.startswith("nudge:")}
+        for target, job in planned.items():
+            if target not in wanted:
                 job.remove()
-        for schedule_id, schedule in active.items():
-            job = planned.get(schedule_id)
-            next_at = schedules.next_time(schedule, self.clock())
+        for schedule_id, zone in wanted:
+            job, schedule = planned.get((schedule_id, zone)), active[schedule_id]
+            next_at = schedules.next_time(schedule, self.clock(), zone)
             if job is None or (next_at and job.next_run_time and job.next_run_time != next_at
                                and job.next_run_time > self.clock()):  # new, or edited since it was planned
-                self.plan(schedule, self.clock() - timedelta(seconds=1))  # a firing due right now included
+                self.plan(schedule, self.clock() - timedelta(seconds=1), zone)  # a firing due right now included
 
-    def plan(self, schedule: NudgeSchedule, after: datetime) -> None:
-        """The schedule's first firing strictly after `after`, as its job."""
-        at = schedules.next_time(schedule, after + timedelta(seconds=1))
+    def plan(self, schedule: NudgeSchedule, after: datetime, zone: str = "") -> None:
+        """The schedule's first firing (in that zone) strictly after `after`, as its job."""
+        at = schedules.next_time(schedule, after + timedelta(seconds=1), zone)
         if at is None:
             return  # a one-off that has fired
-        self.scheduler.add_job(fire_job, DateTrigger(at), args=[self.id, schedule.id, at.astimezone(UTC).isoformat()],
-                               id=f"nudge:{schedule.id}", replace_existing=True, misfire_grace_time=schedule.grace_s)
+        self.scheduler.add_job(fire_job, DateTrigger(at), args=[self.id, schedule.id, at.astimezone(UTC).isoformat(),
+                                                                zone],
+                               id=":".join(filter(None, ("nudge", schedule.id, zone))), replace_existing=True,
+                               misfire_grace_time=schedule.grace_s)
 
     # --- firing ------------------------------------------------------------------------------------------------
 
-    async def fire(self, schedule_id: str, planned: datetime) -> None:
+    async def fire(self, schedule_id: str, planned: datetime, zone: str = "") -> None:
         schedule = await asyncio.to_thread(self._schedule, schedule_id)
         if schedule is None:
             return
-        occurrence = await asyncio.to_thread(self._begin, schedule, planned)
+        occurrence = await asyncio.to_thread(self._begin, schedule, planned, zone)
         if occurrence.state != "running":
             return
-        self.plan(schedule, planned)  # the next firing is in the job store before this one's sending starts
+        self.plan(schedule, planned, zone)  # the next firing is in the job store before this one's sending starts
         keys = {self.key(schedule_id, learner_id, planned): learner_id for learner_id in occurrence.recipients}
         done = await asyncio.to_thread(ledger.settled, self.engine, list(keys))  # a resumed firing skips these
         for key, learner_id in keys.items():
@@ -146,17 +151,17 @@ class Worker:
     def _missed(self, event) -> None:
         """A firing missed beyond its grace time (the worker was down): recorded, never sent late."""
         if event.job_id.startswith("nudge:"):
-            schedule_id = event.job_id.split(":")[1]
+            schedule_id, zone = _job_target(event.job_id)
             with session(self.engine) as db:
                 schedule = db.get(NudgeSchedule, schedule_id)
-                db.add(NudgeOccurrence(id=f"{schedule_id}:{event.scheduled_run_time.astimezone(UTC).isoformat()}",
+                db.add(NudgeOccurrence(id=_occurrence_id(schedule_id, zone, event.scheduled_run_time), zone=zone,
                                        schedule_id=schedule_id, planned_at=event.scheduled_run_time, state="missed"))
                 try:
                     db.commit()
                 except IntegrityError:
                     db.rollback()
             if schedule is not None:
-                self.plan(schedule, event.scheduled_run_time)
+                self.plan(schedule, event.scheduled_run_time, zone)
 
     # --- records -----------------------------------------------------------------------------------------------
 
@@ -165,14 +170,14 @@ class Worker:
             schedule = db.get(NudgeSchedule, schedule_id)
         return None if schedule is None or schedule.paused else schedule
 
-    def _begin(self, schedule: NudgeSchedule, planned: datetime) -> NudgeOccurrence:
+    def _begin(self, schedule: NudgeSchedule, planned: datetime, zone: str) -> NudgeOccurrence:
         """The occurrence with its recipients fixed at its first firing (a resumed one keeps its list)."""
-        key = f"{schedule.id}:{planned.astimezone(UTC).isoformat()}"
+        key = _occurrence_id(schedule.id, zone, planned)
         with session(self.engine) as db:
             occurrence = db.get(NudgeOccurrence, key)
             if occurrence is None:
-                occurrence = NudgeOccurrence(id=key, schedule_id=schedule.id, planned_at=planned,
-                                             recipients=schedules.recipients(self.engine, schedule))
+                occurrence = NudgeOccurrence(id=key, schedule_id=schedule.id, planned_at=planned, zone=zone,
+                                             recipients=schedules.recipients(self.engine, schedule, zone))
                 db.add(occurrence)
                 try:
                     db.commit()
@@ -192,6 +197,16 @@ class Worker:
     def _running(self) -> list[NudgeOccurrence]:
         with session(self.engine) as db:
             return list(db.exec(select(NudgeOccurrence).where(NudgeOccurrence.state == "running")).all())
+
+
+def _job_target(job_id: str) -> tuple[str, str]:
+    """(schedule id, zone) of a firing's job id `nudge:<schedule>[:<zone>]`."""
+    _, schedule_id, *zone = job_id.split(":", 2)
+    return schedule_id, zone[0] if zone else ""
+
+
+def _occurrence_id(schedule_id: str, zone: str, planned: datetime) -> str:
+    return ":".join(filter(None, (schedule_id, zone, planned.astimezone(UTC).isoformat())))
 
 
 class DispatchLock:
@@ -228,16 +243,13 @@ class DispatchLock:
         self._held = None
 
 
-async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap: int, *, stand_by: bool,
+async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap: int, *,
                          say: Callable[[str], None] = log.info) -> None:
     """Dispatch nudges until cancelled, holding the deployment's dispatch lock; picks up schedules added, paused
-    or deleted elsewhere every SYNC_S. While another worker holds the lock: wait for it (`stand_by`) or return."""
+    or deleted elsewhere every SYNC_S. While another worker holds the lock, it stands by to take over."""
     lock = DispatchLock(engine, data_dir)
     announced = False
     while not await asyncio.to_thread(lock.try_acquire):
-        if not stand_by:
-            say("Nudges: another worker dispatches them")
-            return
         if not announced:
             say("Another worker is dispatching; standing by to take over.")
             announced = True

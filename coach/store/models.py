@@ -201,10 +201,12 @@ class NudgeSchedule(SQLModel, table=True):
     owner: str = Field(index=True, max_length=200)  # who made it (a manager's learner id or e-mail)
     team: str = Field(default="", max_length=120)  # everyone whose profile has this team ...
     learners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # ... or these people
+    channel: str = Field(default="", max_length=250)  # ... or one post in a channel (`slack:T..:C..`, `teams:channel:..`)
     message: str = Field(default="", sa_column=Column(Text, nullable=False))
     lesson_key: str = Field(default="", max_length=120)
     recurrence: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # see coach/nudges/schedules.py
     timezone: str = Field(default="UTC", max_length=60)
+    zone_mode: str = Field(default="schedule", max_length=20)  # schedule: its times in `timezone`; learner: in each's
     grace_s: int = 3600  # due while the worker was down: still sent on start within this long, else skipped
     paused: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -216,5 +218,6 @@ class NudgeOccurrence(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=120)  # <schedule id>:<planned time, UTC ISO>
     schedule_id: str = Field(index=True, max_length=32)
     planned_at: datetime
+    zone: str = Field(default="", max_length=60)  # in zone_mode learner: the recipients of this time zone only
     state: str = Field(default="running", max_length=20, index=True)  # running | done | missed
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -24,6 +24,7 @@ from coach.messages import IncomingMessage
 from connectors.slack.blocks import answer_blocks, button_action, fallback_text
 from connectors.slack.delivery import FAILED, THINKING, Place, Replier, learner_id
 from connectors.slack.installations import Installations, OAuthStates
+from connectors.slack.nudge_modal import register as register_nudges
 from connectors.slack.text import plain_text
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ SCOPES = ["app_mentions:read", "assistant:write", "channels:history", "chat:writ
 COMMANDS = {"": "help", "help": "help", "profile": "what do you know about me", "me": "what do you know about me",
             "forget": "forget me", "pause": "pause", "resume": "resume", "lesson": "lesson"}
 FEEDBACK_VIEW = "coach_feedback_note"
+NUDGE_WORDS = ("nudge", "nudges")  # managers: `/coach nudge` opens the form, `/coach nudges` lists theirs
 
 
 def make_client(settings, token: str | None = None) -> AsyncWebClient:
@@ -121,11 +123,19 @@ def build(container) -> AsyncApp:
 
     app.use(assistant)
 
-    async def ack_command(ack):
-        await ack(response_type="ephemeral", text=THINKING)
+    nudge_command = register_nudges(app, engine)
+
+    async def ack_command(ack, command):
+        if _first_word(command) in NUDGE_WORDS:
+            await ack()  # a modal or the manager's list follows at once
+        else:
+            await ack(response_type="ephemeral", text=THINKING)
 
     async def run_command(command, respond, context, client):
         word, _, rest = command.get("text", "").strip().partition(" ")
+        if word.lower() in NUDGE_WORDS:
+            await nudge_command(word.lower(), command, context, client, respond)
+            return
         text = COMMANDS.get(word.lower(), command.get("text", "").strip())
         if word.lower() == "ask":
             text = rest
@@ -173,6 +183,10 @@ def build(container) -> AsyncApp:
                                     learner_id=learner_id(context.team_id, body["user"]["id"]))
 
     return app
+
+
+def _first_word(command: dict) -> str:
+    return command.get("text", "").strip().partition(" ")[0].lower()
 
 
 def thread_key(team: str, channel: str, thread_ts: str) -> str:

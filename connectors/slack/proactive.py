@@ -1,4 +1,4 @@
-"""Proactive messages to Slack learners' DMs (the core's Delivery port): paced per workspace, 429s handed back with
+"""Proactive messages to Slack learners' DMs (or a channel a manager's nudge names) (the core's Delivery port): paced per workspace, 429s handed back with
 their Retry-After, and each message carrying its delivery key as Slack message metadata, so that after a crash the
 coach can check whether it arrived instead of sending it twice."""
 
@@ -44,7 +44,7 @@ class SlackDelivery:
             return SendResult(False, reason=f"the coach is not installed in Slack workspace {team}")
         await self.pacer.wait(team)
         try:
-            channel = (await client.conversations_open(users=user))["channel"]["id"]
+            channel = await _conversation(client, user)
             await client.chat_postMessage(channel=channel, text=fallback_text(reply), blocks=answer_blocks(reply),
                                           metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}})
         except SlackApiError as exc:
@@ -63,9 +63,16 @@ class SlackDelivery:
         if client is None:
             return None
         try:
-            channel = (await client.conversations_open(users=user))["channel"]["id"]
+            channel = await _conversation(client, user)
             history = await client.conversations_history(channel=channel, limit=50, include_all_metadata=True)
         except SlackApiError:
             return None
         return any((m.get("metadata") or {}).get("event_payload", {}).get("key") == key
                    for m in history.get("messages", []))
+
+
+async def _conversation(client, target: str) -> str:
+    """A channel (a manager's nudge to one) is posted in as it is; a person gets the coach's DM."""
+    if target[:1] in ("C", "G"):
+        return target
+    return (await client.conversations_open(users=target))["channel"]["id"]

@@ -20,12 +20,14 @@ from coach.learners import update_profile
 from coach.messages import IncomingMessage, Reply
 from coach.ports import SendResult
 from connectors.streaming import ask_showing_progress
+from connectors.teams import nudge_card
 from connectors.teams.cards import answer_card, chosen
 from connectors.teams.delivery import FAILED, UNDELIVERED, Stream, answer_activity, card_activity, send
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
+CHANNEL_PREFIX = "teams:channel:"  # a channel as the target of a manager's nudge: teams:channel:<channel id>
 CONTEXT_TURNS = 6
 KEPT_CONVERSATIONS = 5000  # conversations whose recent turns are kept in memory for follow-ups
 WELCOME = ("Hi{name}! I'm your learning coach. Ask me anything about how we work here: I answer from the company's "
@@ -74,6 +76,10 @@ class CoachBot(ActivityHandler):
                                        f"teams:activity:{activity.conversation.id}:{activity.id}"):
             return  # Teams redelivered it: it is answered (or being answered) already
         await self.remember(context)
+        data = activity.value if isinstance(activity.value, dict) else {}
+        if nudge_card.is_nudge_verb(data.get("coach")):  # the nudge card on a client that sends Action.Submit
+            await self.show_nudges(context, data["coach"], data)
+            return
         if choice := chosen(activity.value):  # a card button on a client that sends Action.Submit
             outcome = await self.act(context, *choice)
             await send(context, outcome if isinstance(outcome, Activity) else outcome or "Done.")
@@ -81,7 +87,15 @@ class CoachBot(ActivityHandler):
         text = question_text(activity)
         if not text:
             return
+        if activity.conversation.conversation_type in (None, "personal") and (request := nudge_card.request_of(text)):
+            await self.show_nudges(context, request, {})
+            return
         await self.answer(context, text)
+
+    async def show_nudges(self, context: TurnContext, verb: str, data: dict) -> None:
+        """A manager's nudge form or list, as a new card (see nudge_card.py)."""
+        outcome = await asyncio.to_thread(nudge_card.respond, self.engine, learner_id(context.activity), verb, data)
+        await send(context, card_activity(outcome) if isinstance(outcome, dict) else outcome)
 
     async def answer(self, context: TurnContext, text: str) -> None:
         activity = context.activity
@@ -131,6 +145,12 @@ class CoachBot(ActivityHandler):
         if context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(context)
         action = (context.activity.value or {}).get("action") or {}
+        if nudge_card.is_nudge_verb(action.get("verb")):  # the manager's nudge card: replaced by what follows
+            outcome = await asyncio.to_thread(nudge_card.respond, self.engine, learner_id(context.activity),
+                                              action["verb"], action.get("data") or {})
+            body = {"statusCode": 200, "type": _CARD_RESPONSE, "value": outcome} if isinstance(outcome, dict) else \
+                {"statusCode": 200, "type": _MESSAGE_RESPONSE, "value": outcome}
+            return InvokeResponse(status=200, body=body)
         choice = chosen(action.get("data"), action.get("verb"))
         if not choice:
             return InvokeResponse(status=400, body={"statusCode": 400, "type": "application/vnd.microsoft.error",
@@ -204,9 +224,17 @@ class CoachBot(ActivityHandler):
             await send(turn, activity)
 
         try:
-            if reference := await asyncio.to_thread(addresses.personal, self.engine, learner, PLATFORM):
-                await self.adapter.continue_conversation(ConversationReference().deserialize(reference), deliver,
-                                                         bot_app_id=self.app_id)
+            if learner.startswith(CHANNEL_PREFIX):  # a manager's nudge to a channel: a new post there
+                channel = learner.removeprefix(CHANNEL_PREFIX)
+                if not (found := await asyncio.to_thread(addresses.channel, self.engine, PLATFORM, channel)):
+                    return SendResult(False, reason="the coach has not been added to that channel yet")
+                reference = ConversationReference().deserialize(found)
+                reference.conversation.id = channel  # the channel itself, not the thread the coach was met in
+            else:
+                found = await asyncio.to_thread(addresses.personal, self.engine, learner, PLATFORM)
+                reference = found and ConversationReference().deserialize(found)
+            if reference:
+                await self.adapter.continue_conversation(reference, deliver, bot_app_id=self.app_id)
                 return SendResult(True)
             member = await asyncio.to_thread(addresses.member, self.engine, learner, PLATFORM)
             if member is None:

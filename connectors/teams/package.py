@@ -15,13 +15,15 @@ from PIL import Image, ImageDraw
 SCHEMA = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
 ACCENT = "#3B5BDB"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-COMMANDS = [  # (title <= 32, description <= 128): what coach/self_service.py recognises
+COMMANDS = [  # (title <= 32, description <= 128): what coach/self_service.py and nudge_card.py recognise
     ("help", "What the coach can do and how to ask it"),
     ("what should I learn next", "A micro-lesson picked for you, and why"),
     ("what do you know about me", "See everything the coach keeps about you"),
     ("pause", "Stop nudges and micro-lessons (you can still ask questions)"),
     ("resume", "Start nudges and micro-lessons again"),
     ("forget me", "Delete everything the coach keeps about you"),
+    ("nudge", "Managers: schedule a nudge or a lesson for your team"),
+    ("my nudges", "Managers: list, edit, pause or delete your nudges"),
 ]
 
 

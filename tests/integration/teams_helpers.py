@@ -37,8 +37,9 @@ def channel_message(service_url: str, text: str, who: str = "sam", thread: str =
 
 
 def card_action(service_url: str, verb: str, value: str, who: str = "sam", note: str = "",
-                conversation: str | None = None) -> dict:
-    data = {"coach": verb, "value": value} | ({"note": note} if note else {})
+                conversation: str | None = None, inputs: dict | None = None) -> dict:
+    """An Action.Execute invoke; Teams merges the card's input values (`inputs`) into the action's data."""
+    data = {"coach": verb, "value": value} | ({"note": note} if note else {}) | (inputs or {})
     return _activity("invoke", service_url, user(who), {
         "id": conversation or f"a:personal-{who}", "conversationType": "personal"},
         name="adaptiveCard/action", value={"action": {"type": "Action.Execute", "verb": verb, "data": data}})

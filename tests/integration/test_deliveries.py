@@ -140,6 +140,10 @@ def test_slack_dms_carry_their_key_and_429s_are_handed_back(tmp_path, embedder):
             api.failures["chat.postMessage"] = [(429, {"Retry-After": "0"})] * 4  # more than the client retries
             throttled = http.portal.call(deliveries.send, learner, NUDGE, "s1:U9:2026-12-01")
             assert not throttled.delivered and throttled.retry_after == 0
+            opened = len(api.of("conversations.open"))
+            assert http.portal.call(deliveries.send, f"slack:{TEAM}:C0TIPS", NUDGE, "s2:C0TIPS:2026-12-01").delivered
+            assert api.of("chat.postMessage")[-1].args["channel"] == "C0TIPS"  # a channel is posted in as it is
+            assert len(api.of("conversations.open")) == opened
             unknown = http.portal.call(deliveries.send, "web-123", NUDGE, "k")
             assert not unknown.delivered and "no connected chat" in unknown.reason
     finally:

@@ -276,7 +276,7 @@ def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_du
     assert len(reviews) == 2 and reviews[0].startswith("2 quick review(s) are due: **Handle a complaint**, **Spend your")
 
 
-def test_the_app_server_dispatches_nudges_when_no_other_worker_does(tmp_path, embedder, monkeypatch):
+def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_over_from_one_that_stops(tmp_path, embedder, monkeypatch):
     from fastapi.testclient import TestClient
 
     from coach.bootstrap import bootstrap
@@ -295,7 +295,13 @@ def test_the_app_server_dispatches_nudges_when_no_other_worker_does(tmp_path, em
         soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(tzinfo=None, microsecond=0).isoformat()
         schedules.create(container.engine, owner="m", learners=[learner], message="From the server.",
                          recurrence={"kind": "once", "at": soon})
+        monkeypatch.setattr("coach.nudges.worker.SYNC_S", 0.3)
+        other = DispatchLock(container.engine, container.settings.data_dir)
+        assert other.try_acquire()  # a `coach worker` dispatches when the server starts ...
         with TestClient(create_app(container)):
+            time.sleep(1)
+            assert api.of("chat.postMessage") == []  # ... so the server stands by
+            other.release()  # that worker stops: the server takes over
             [post] = api.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls)) and \
                 api.of("chat.postMessage")
             assert "From the server." in post.args["text"] and post.args["channel"] == "DU5"
@@ -389,3 +395,37 @@ def test_an_unanswered_lesson_gets_growing_reminders_then_nudges_pause_with_a_on
     assert "resume" in resumed.text.lower() or "back" in resumed.text.lower()
     with session(engine) as db:
         assert db.get(Learner, "ana").paused is False
+
+
+def test_in_learner_mode_each_time_zone_gets_its_own_nine_oclock_and_a_channel_gets_one_post(container):
+    engine = container.engine
+    for who, zone in (("kai", "Asia/Tokyo"), ("lia", "Europe/Lisbon"), ("max", "Europe/Lisbon")):
+        update_profile(engine, who, team="Support", timezone=zone, preferences=ALWAYS)
+    schedule = schedules.create(engine, owner="manager", team="Support", message="Good morning: one tip today.",
+                                recurrence={"kind": "daily", "time": "09:00"}, zone_mode="learner")
+    posted = schedules.create(engine, owner="manager", channel="slack:T1:C0SUPPORT", message="Team tip of the week",
+                              recurrence={"kind": "weekly", "days": ["tue"], "time": "10:00"})
+    platform = RecordingDelivery()
+    monday_noon = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    worker = worker_for(engine, platform, clock=lambda: monday_noon)
+
+    async def run():
+        worker.scheduler.start(paused=True)
+        worker.sync()
+        jobs = {job.id: job.next_run_time for job in worker.scheduler.get_jobs()}
+        await worker.fire(schedule.id, jobs[f"nudge:{schedule.id}:Asia/Tokyo"], "Asia/Tokyo")
+        await worker.fire(posted.id, jobs[f"nudge:{posted.id}"])
+        worker.stop()
+        return jobs
+
+    jobs = asyncio.run(run())
+    assert jobs[f"nudge:{schedule.id}:Asia/Tokyo"] == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 9:00 in Tokyo
+    assert jobs[f"nudge:{schedule.id}:Europe/Lisbon"] == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 9:00 in Lisbon
+    assert f"nudge:{schedule.id}" not in jobs
+    assert [learner for learner, _, _ in platform.received] == ["kai", "slack:T1:C0SUPPORT"]
+    with session(engine) as db:
+        tokyo = db.exec(select(NudgeOccurrence).where(NudgeOccurrence.zone == "Asia/Tokyo")).one()
+    assert tokyo.recipients == ["kai"]
+    with pytest.raises(ConfigError):
+        schedules.create(engine, owner="manager", team="Support", message="x", recurrence={"kind": "daily"},
+                         zone_mode="moon")

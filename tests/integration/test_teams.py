@@ -103,6 +103,12 @@ def test_a_channel_mention_is_answered_in_its_thread_without_the_mention(teams, 
     assert need.channel == "channel" and "Coach" not in need.question
     assert addresses.channel(container.engine, "teams", CHANNEL) is not None
 
+    nudge = http.portal.call(container_bot(http).send, f"teams:channel:{CHANNEL}", Reply(text="Tip of the week"))
+    assert nudge.delivered  # a manager's nudge to the channel: a new post in it, not a reply in that thread
+    assert connector.of("message")[-1].conversation == CHANNEL and "Tip of the week" in shown(connector.of("message")[-1])
+    elsewhere = http.portal.call(container_bot(http).send, "teams:channel:19:unknown@thread.tacv2", Reply(text="x"))
+    assert not elsewhere.delivered and "not been added" in elsewhere.reason
+
 
 def test_a_follow_up_in_the_same_thread_keeps_the_context(teams, connector):
     http, _ = teams
