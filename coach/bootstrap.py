@@ -10,6 +10,7 @@ from coach.abstention import AbstentionModel
 from coach.answering import Answerer
 import prompts
 from coach.coach import Coach
+from coach.gaps.service import Gaps
 from coach.generation import AnswerWriter
 from coach.ports import ChatModel
 from coach.competencies import Framework
@@ -37,6 +38,7 @@ class Container:
     answerer: Answerer
     coach: Coach
     drafter: LessonDrafter
+    gaps: Gaps
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -88,5 +90,8 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
                   min_group=settings.privacy_min_group)
     drafter = LessonDrafter(model=chat_model, knowledge=knowledge, engine=engine, framework=framework,
                             company=settings.company_name)
+    gaps = Gaps(engine=engine, embedder=embedder, answerer=answerer, chunk_vectors=knowledge.chunk_vectors,
+                similarity=settings.gap_similarity, notify_days=settings.gap_notify_days)
+    ingestor.listeners.append(gaps.on_ingested)  # every ingestion re-asks the open gaps its content may answer
     return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach,
-                     drafter=drafter)
+                     drafter=drafter, gaps=gaps)

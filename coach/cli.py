@@ -1,5 +1,6 @@
 """The `coach` command: serve, ingest, remove, sources, search, learners, reindex, teams-package; lessons and
-team-focus live in coach/cli_lessons.py, nudges and worker in coach/cli_nudges.py."""
+team-focus live in coach/cli_lessons.py, nudges and worker in coach/cli_nudges.py, users and tokens (the web admin's
+accounts) in coach/cli_admin.py, content gaps in coach/cli_gaps.py, report in coach/cli_report.py."""
 
 from __future__ import annotations
 
@@ -296,9 +297,16 @@ def learners_forget(learner_id: Annotated[str, typer.Argument(help="The learner'
 
 from coach.cli_lessons import lessons_app, team_focus  # noqa: E402  (they use the helpers above)
 from coach.cli_nudges import nudges_app, team_needs, worker  # noqa: E402
+from coach.cli_admin import tokens_app, users_app  # noqa: E402
+from coach.cli_gaps import gaps_app  # noqa: E402
+from coach.cli_report import report  # noqa: E402
 
 app.add_typer(lessons_app, name="lessons")
 app.add_typer(nudges_app, name="nudges")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(gaps_app, name="gaps")
 app.command("team-focus")(team_focus)
 app.command("worker")(worker)
 app.command("team-needs")(team_needs)
+app.command("report")(report)

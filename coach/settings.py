@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # managers and reports never see a group smaller than this many people
     privacy_min_group: int = Field(default=5, alias="COACH_PRIVACY_MIN_GROUP")
 
+    # content gaps: how alike (cosine, 0-1) two unanswered questions must be to share a cluster; and how recent a
+    # question must be for its asker to be told when new content answers it (older ones close silently)
+    gap_similarity: float = Field(default=0.5, ge=0.0, le=1.0, alias="COACH_GAP_SIMILARITY")
+    gap_notify_days: int = Field(default=60, ge=0, alias="COACH_GAP_NOTIFY_DAYS")
+
     # questions a learner may ask per minute, in any chat (0: no limit)
     questions_per_minute: int = Field(default=8, alias="COACH_QUESTIONS_PER_MINUTE")
 
@@ -86,6 +91,20 @@ class Settings(BaseSettings):
     retrieval_candidates: int = Field(default=40, alias="COACH_RETRIEVAL_CANDIDATES")
     retrieval_dense_weight: float = Field(default=0.8, alias="COACH_RETRIEVAL_DENSE_WEIGHT")
     retrieval_fusion: Literal["convex", "rrf"] = Field(default="convex", alias="COACH_RETRIEVAL_FUSION")
+
+    # web admin (/admin): signs its session cookie; empty: a random key made once and kept in data_dir (set it when
+    # several app servers share the sign-ins)
+    admin_secret_key: str = Field(default="", alias="ADMIN_SECRET_KEY")
+    admin_session_hours: float = Field(default=8, alias="ADMIN_SESSION_HOURS")  # then sign in again, whatever happens
+    admin_idle_minutes: float = Field(default=60, alias="ADMIN_IDLE_MINUTES")  # a session unused this long ends
+    # failed sign-ins allowed per account and per client address within the window, then "try again in N minutes"
+    admin_login_failures: int = Field(default=5, alias="ADMIN_LOGIN_FAILURES")
+    admin_login_window_minutes: float = Field(default=15, alias="ADMIN_LOGIN_WINDOW_MINUTES")
+    # single sign-on by OpenID Connect (e.g. https://login.microsoftonline.com/<tenant id>/v2.0); empty: passwords only
+    admin_oidc_issuer: str = Field(default="", alias="ADMIN_OIDC_ISSUER")
+    admin_oidc_client_id: str = Field(default="", alias="ADMIN_OIDC_CLIENT_ID")
+    admin_oidc_client_secret: str = Field(default="", alias="ADMIN_OIDC_CLIENT_SECRET")
+    admin_oidc_label: str = Field(default="Sign in with single sign-on", alias="ADMIN_OIDC_LABEL")
 
     @property
     def resolved_database_url(self) -> str:

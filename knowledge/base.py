@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach.ports import Passage
 from coach.store.db import session
-from knowledge.ingest import Ingestor, IngestReport, Progress, count_sources
+from knowledge.ingest import (FileOutcome, Ingestor, IngestReport, Progress, _vector_entries, bump_corpus_version,
+                              count_sources)
 from knowledge.metadata import SourceMeta
-from knowledge.models import Chunk, KnowledgeState, Source, SourcePublic
+from knowledge.models import EVERYONE, Chunk, KnowledgeState, Source, SourcePublic
 from knowledge.retrieval import HybridRetriever
 
 SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "content"
@@ -27,6 +31,45 @@ class KnowledgeBase:
 
     def remove(self, keys_or_ids: Iterable[str]) -> list[Source]:
         return self.ingestor.remove(keys_or_ids)
+
+    def ingest_file(self, path: Path, defaults: SourceMeta = SourceMeta(), *, key: str | None = None) -> FileOutcome:
+        """One file, as `coach ingest` takes each, stored as the source `key` (an upload's name) instead of its path."""
+        return self.ingestor.ingest_file(path, defaults, key=key)
+
+    def retag(self, source_id: str, *, audience: Sequence[str] | None = None, competencies: Sequence[str] | None = None,
+              owner: str | None = None) -> SourcePublic | None:
+        """New audience, competency tags or owner (None: keep) for a source, without parsing or embedding it again.
+
+        The database (which decides what a learner may read) changes first, then the audience flags of the source's
+        vectors. The stored fingerprint is voided, so the next ingestion of the file applies the metadata it comes
+        with instead of being skipped as unchanged. A wider audience may answer open content gaps: listeners hear."""
+        with session(self.engine) as db:
+            source = db.get(Source, source_id)
+            if source is None:
+                return None
+            groups = (list(dict.fromkeys(audience)) or [EVERYONE]) if audience is not None else list(source.audience)
+            widened = EVERYONE not in source.audience and bool(set(groups) - set(source.audience))  # more readers
+            if audience is not None:
+                source.audience = groups
+                db.exec(update(Chunk).where(Chunk.source_id == source_id).values(audience=groups))
+                bump_corpus_version(db)
+            if competencies is not None:
+                source.competencies = list(dict.fromkeys(competencies))
+            if owner is not None:
+                source.owner = owner.strip()
+            source.content_hash = f"retagged:{uuid.uuid4().hex}"
+            db.add(source)
+            db.commit()
+            db.refresh(source)
+            retagged = SourcePublic.model_validate(source, from_attributes=True)
+            entries = _vector_entries(db, [source_id])
+        if audience is not None:
+            self.ingestor.vectors.set_audience(list(entries.chunks), [groups] * len(entries.chunks))
+            self.ingestor.headings.set_audience(list(entries.headings), [groups] * len(entries.headings))
+        if widened:
+            self.ingestor._changed([FileOutcome(retagged.key, "updated", source_id=source_id,
+                                                chunks=retagged.chunk_count)])
+        return retagged
 
     def sources(self) -> list[SourcePublic]:
         with session(self.engine) as db:
@@ -51,6 +94,18 @@ class KnowledgeBase:
         with session(self.engine) as db:
             chunks = db.exec(select(Chunk).where(Chunk.source_id == source.id).order_by(Chunk.ordinal)).all()
         return source, "\n\n".join(c.text for c in chunks)
+
+    def chunk_vectors(self, source_ids: Iterable[str]) -> tuple[list[tuple[str, ...]], np.ndarray]:
+        """The audience and indexed vector of each chunk of these sources: new content compared with questions
+        without embedding it again (see coach/gaps/closing.py)."""
+        with session(self.engine) as db:
+            rows = db.exec(select(Chunk.id, Chunk.audience).where(Chunk.source_id.in_(sorted(set(source_ids))))
+                           .order_by(Chunk.id)).all()
+        vectors = self.ingestor.vectors.existing_embeddings([chunk_id for chunk_id, _ in rows])
+        kept = [(chunk_id, audience) for chunk_id, audience in rows if chunk_id in vectors]
+        if not kept:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return [tuple(audience) for _, audience in kept], np.stack([vectors[chunk_id] for chunk_id, _ in kept])
 
     def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
                mode: str = "hybrid") -> list[Passage]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -31,6 +34,7 @@ from knowledge.models import Chunk, KnowledgeState, Source
 from knowledge.vector_index import VectorIndex
 
 Progress = Callable[[str], None]  # called with a short note (a file name, "chunks: 256/1000") as work advances
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,27 +101,63 @@ class Ingestor:
                  chunker: Chunker, limits: Limits) -> None:
         self.engine, self.vectors, self.headings, self.embedder = engine, vectors, headings, embedder
         self.chunker, self.limits = chunker, limits
+        # told what was added or updated once each ingestion finishes (e.g. re-asking open content gaps); every way
+        # in (`coach ingest`, the admin upload, samples) ends in ingest_documents, so none is missed
+        self.listeners: list[Callable[[list[FileOutcome]], None]] = []
+        self._batch = threading.local()
+
+    @contextmanager
+    def batch(self):
+        """Listeners hear once about everything ingested inside (a folder of files), not once per file."""
+        depth = getattr(self._batch, "depth", 0)
+        if depth == 0:
+            self._batch.changed = []
+        self._batch.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._batch.depth = depth
+            if depth == 0:
+                self._announce(self._batch.changed)
+
+    def _changed(self, outcomes: list[FileOutcome]) -> None:
+        changed = [o for o in outcomes if o.status in ("added", "updated")]
+        if getattr(self._batch, "depth", 0):
+            self._batch.changed += changed
+        else:
+            self._announce(changed)
+
+    def _announce(self, changed: list[FileOutcome]) -> None:
+        for listener in self.listeners if changed else []:
+            try:
+                listener(changed)
+            except Exception:  # the content is in; a listener's failure is logged, not the ingestion's
+                log.exception("a listener failed after ingesting %d sources", len(changed))
 
     # ---- files -------------------------------------------------------------------------------------------------
     def ingest_paths(self, paths: Iterable[Path], defaults: SourceMeta = SourceMeta(), progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
-        for path in discover(paths):
-            report.outcomes.append(self.ingest_file(path, defaults))
-            if progress:
-                progress(path.name)
+        with self.batch():
+            for path in discover(paths):
+                report.outcomes.append(self.ingest_file(path, defaults))
+                if progress:
+                    progress(path.name)
         return report
 
-    def ingest_file(self, path: Path, defaults: SourceMeta = SourceMeta()) -> FileOutcome:
+    def ingest_file(self, path: Path, defaults: SourceMeta = SourceMeta(), *, key: str | None = None) -> FileOutcome:
+        """`key`: the source this file is (default its path); an upload sits in a temporary folder, so the web admin
+        names it by the upload instead, and a later upload of the same name updates the same source."""
+        key = key or str(path)
         try:
             meta = read_sidecars(path).over(defaults)
             data = read_file(path, self.limits)
             content_hash = hashlib.sha256(data).hexdigest()
-            unchanged = self._unchanged(str(path), content_hash, meta)
+            unchanged = self._unchanged(key, content_hash, meta)
             if unchanged:
                 return FileOutcome(str(path), "unchanged", source_id=unchanged.id, chunks=unchanged.chunk_count)
             document = load_bytes(path.name, data, self.limits)
-            return self.ingest_document(DocumentItem(key=str(path), document=document, meta=meta,
-                                                     content_hash=content_hash, size_bytes=len(data)))
+            return self.ingest_document(DocumentItem(key=key, document=document, meta=meta, content_hash=content_hash,
+                                                     size_bytes=len(data), shown=str(path)))
         except DocumentError as exc:
             return FileOutcome(str(path), "failed", str(exc))
 
@@ -176,7 +216,9 @@ class Ingestor:
             db.commit()
         self.vectors.delete(old.chunks.keys() - new.chunks.keys())
         self.headings.delete(old.headings.keys() - new.headings.keys())
-        return [outcomes[n] for n in range(len(items))]
+        done = [outcomes[n] for n in range(len(items))]
+        self._changed(done)
+        return done
 
     def _unchanged(self, key: str, content_hash: str, meta: SourceMeta) -> Source | None:
         with session(self.engine) as db:

@@ -34,6 +34,11 @@ def audience_flag(group: str) -> str:
     return f"aud:{group.strip().lower()}"
 
 
+def _flags(held: Iterable[str], audience: Iterable[str]) -> dict:
+    """Metadata that sets the audience's flags and deletes (None) every other flag the entry holds."""
+    return {**dict.fromkeys(held), **{audience_flag(g): True for g in audience}}
+
+
 def audience_where(groups: Iterable[str]) -> dict:
     flags = sorted({audience_flag(g) for g in [EVERYONE, *groups]})
     clauses = [{flag: True} for flag in flags]
@@ -68,11 +73,27 @@ class VectorIndex:
         batch = 1000
         for start in range(0, len(ids), batch):
             end = start + batch
+            held = self._audience_flags(ids[start:end])
             metadatas = [
-                {"source_id": s, **{audience_flag(g): True for g in aud}}
-                for s, aud in zip(source_ids[start:end], audiences[start:end])
+                {"source_id": s, **_flags(held.get(i, ()), aud)}
+                for i, s, aud in zip(ids[start:end], source_ids[start:end], audiences[start:end])
             ]
             self.collection.upsert(ids=list(ids[start:end]), embeddings=vectors[start:end], metadatas=metadatas)
+
+    def set_audience(self, ids: Sequence[str], audiences: Sequence[list[str]]) -> None:
+        """New audience flags for entries already indexed, keeping their vectors (re-tagging embeds nothing)."""
+        for start in range(0, len(ids), 1000):
+            held = self._audience_flags(ids[start : start + 1000])
+            present = [(i, aud) for i, aud in zip(ids[start : start + 1000], audiences[start : start + 1000]) if i in held]
+            if present:
+                self.collection.update(ids=[i for i, _ in present],
+                                       metadatas=[_flags(held[i], aud) for i, aud in present])
+
+    def _audience_flags(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """The audience flags each indexed entry holds now. Chroma merges metadata on upsert and update, so a flag
+        no longer wanted must be deleted explicitly, or a narrowed audience would stay wide in the index."""
+        held = self.collection.get(ids=list(ids), include=["metadatas"])
+        return {i: [k for k in (m or {}) if k.startswith("aud:")] for i, m in zip(held["ids"], held["metadatas"])}
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)

@@ -4,6 +4,7 @@ own team. Connectors only map their inputs onto `NudgeForm` and its choices onto
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +20,8 @@ from coach.store.models import Learner, NudgeSchedule, utcnow
 REPEATS = {"once": "Once", "daily": "Every day", "weekdays": "Weekdays (Mon-Fri)", "weekly": "Weekly, on chosen days",
            "cron": "Custom (cron)"}
 TARGETS = {"team": "My whole team", "people": "Chosen people", "channel": "A channel"}
+CHANNEL = re.compile(r"^(slack:[^:\s]+:[^:\s]+|teams:channel:\S+)$")  # see NudgeSchedule.channel
+MAX_MESSAGE = 2_000
 DAY_NAMES = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 
 
@@ -72,12 +75,17 @@ def problems(engine: Engine, manager: Learner, form: NudgeForm) -> dict[str, str
     found: dict[str, str] = {}
     if not (form.message.strip() or form.lesson_key):
         found["message"] = "Write a message, pick a lesson, or both."
-    if form.lesson_key and (catalog.get(engine, form.lesson_key) is None):
-        found["lesson_key"] = "That lesson is not in the catalog any more."
+    elif len(form.message) > MAX_MESSAGE:
+        found["message"] = f"At most {MAX_MESSAGE:,} characters."
+    if form.lesson_key and getattr(catalog.get(engine, form.lesson_key), "status", "") != "approved":
+        found["lesson_key"] = "That lesson is not approved (any more): choose another."
+    if form.target not in TARGETS:
+        found["target"] = "Choose who gets it."
     if form.target == "people" and not form.people:
         found["people"] = "Choose at least one person."
-    if form.target == "channel" and not form.channel:
-        found["channel"] = "Choose the channel."
+    if form.target == "channel" and not CHANNEL.match(form.channel):
+        found["channel"] = "Choose the channel." if not form.channel else \
+            "A channel as slack:TEAM_ID:CHANNEL_ID or teams:channel:CHANNEL_ID."
     if form.target == "people" and form.people:
         with session(engine) as db:
             teams = dict(db.exec(select(Learner.id, Learner.team).where(Learner.id.in_(form.people))).all())
@@ -94,15 +102,16 @@ def problems(engine: Engine, manager: Learner, form: NudgeForm) -> dict[str, str
         found["cron"] = "Five fields: minute hour day month weekday, e.g. 0 9 * * 1-5."
     if form.repeat != "cron" and not _is_time(form.time):
         found["time"] = "A time as HH:MM."
-    if not found:
-        try:
-            schedules.trigger(form.recurrence(), manager.timezone)
-        except CoachError as exc:
-            found["cron" if form.repeat == "cron" else "time"] = str(exc).split(". Use")[0]
-        else:
-            if form.repeat == "once" and schedules.trigger(form.recurrence(), manager.timezone).get_next_fire_time(
-                    None, utcnow()) is None:
-                found["date"] = "That moment has passed."
+    if {"repeat", "date", "days", "cron", "time"} & set(found):
+        return found
+    try:
+        when = schedules.trigger(form.recurrence(), manager.timezone)
+    except CoachError as exc:
+        found["cron" if form.repeat == "cron" else "date" if form.repeat == "once" else "time"] = \
+            str(exc).split(". Use")[0]
+        return found
+    if form.repeat == "once" and when.run_date <= utcnow():  # a DateTrigger gives its date whatever `now` is
+        found["date"] = "That moment has passed."
     return found
 
 
@@ -138,7 +147,10 @@ def describe(schedule: NudgeSchedule, now: datetime | None = None) -> str:
     to = "a channel" if schedule.channel else f"team {schedule.team}" if schedule.team else \
         f"{len(schedule.learners)} people"
     what = (schedule.message or f"lesson {schedule.lesson_key}")[:60]
-    nxt = None if schedule.paused else schedules.next_time(schedule, now or utcnow())
+    try:
+        nxt = None if schedule.paused else schedules.next_time(schedule, now or utcnow())
+    except CoachError:  # a schedule written before its rules were checked: said, not a broken page
+        return f"{(schedule.message or schedule.lesson_key)[:60]} - cannot be scheduled as it is: edit it"
     state = "paused" if schedule.paused else f"next {nxt:%a %d %b %H:%M} UTC" if nxt else "done"
     return f"{what} - {when} ({zone}) to {to}; {state}"
 

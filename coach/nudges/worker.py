@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from coach.gaps import notices as gap_notices
 from coach.messages import Reply
 from coach.nudges import ladder, ledger, own, schedules
 from coach.nudges.policy import DAILY_CAP, next_allowed
@@ -42,6 +43,8 @@ async def fire_job(worker_id: str, schedule_id: str, planned: str, zone: str = "
 async def own_job(worker_id: str) -> None:
     worker = _workers[worker_id]
     await own.run(worker.engine, worker.delivery, worker.clock(), worker.cap)
+    # answers to questions that new content answered (coach/gaps/notices.py): same ledger, same allowed times
+    await gap_notices.send_due(worker.engine, worker.delivery, worker.clock(), worker.cap)
 
 
 async def later_job(worker_id: str, schedule_id: str, planned: str, learner_id: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -221,3 +221,89 @@ class NudgeOccurrence(SQLModel, table=True):
     zone: str = Field(default="", max_length=60)  # in zone_mode learner: the recipients of this time zone only
     state: str = Field(default="running", max_length=20, index=True)  # running | done | missed
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Account(SQLModel, table=True):
+    """Someone who may open the web admin (see coach/accounts.py for the roles). A manager account manages the teams
+    listed here plus the team of the learner it is linked to, so the same person sees the same teams in chat and on
+    the pages; an empty password hash means single sign-on only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)  # lower case
+    role: str = Field(max_length=20)  # ld-admin | manager | viewer
+    password_hash: str = Field(default="", max_length=255)  # argon2id, with its parameters
+    teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    learner_id: str = Field(default="", max_length=200)  # the same person in chat (Learner.id), if any
+    created_at: datetime = Field(default_factory=utcnow)
+    last_sign_in_at: datetime | None = None
+
+
+class AdminSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries a random id whose hash is the key here, so signing out, removing the
+    account or changing its password ends the session on the server, not only in the browser."""
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the id in the cookie
+    account_id: int = Field(index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    address: str = Field(default="", max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for scripts and checks (`coach tokens create`): only the sha256 of the secret is kept. A
+    manager token acts for a manager account, whose teams it may see."""
+
+    id: str = Field(primary_key=True, max_length=16)  # public, shown in `coach tokens list`
+    name: str = Field(default="", max_length=100)
+    role: str = Field(max_length=20)
+    account_id: int | None = Field(default=None, index=True)
+    secret_hash: str = Field(unique=True, index=True, max_length=64)
+    created_by: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to what, when and from where, in the web admin and the account commands. Failed sign-ins are
+    counted from here too, so the sign-in limit holds across app replicas. Nothing personal beyond account e-mails:
+    callers pass redacted text."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(index=True, max_length=254)  # an account e-mail, "token:<name>" or "cli:<os user>"
+    action: str = Field(index=True, max_length=60)  # e.g. sign-in, sign-in-failed, user-added, token-revoked
+    target: str = Field(default="", max_length=300)
+    address: str = Field(default="", index=True, max_length=64)  # client address, "cli" for the command line
+    detail: str = Field(default="", max_length=500)
+
+
+class GapQuestion(SQLModel, table=True):
+    """A question the coach could not answer (a need it abstained on), as the content-gap report sees it: embedded
+    once (the vector is kept, so clustering and re-asking never embed a question twice), the cluster it joined, and
+    when and by which source it was answered later. Deleted with its need ("forget me")."""
+
+    need_id: str = Field(sa_column=Column(String(32), ForeignKey("need.id", ondelete="CASCADE"), primary_key=True))
+    asked_at: datetime = Field(index=True)  # the need's created_at: clusters are built in this order
+    model: str = Field(max_length=200)  # the embedding model of `vector`
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float32, L2-normalised
+    cluster_id: str = Field(default="", index=True, max_length=16)  # "" until clustered
+    leader: bool = False  # it founded its cluster (see coach/gaps/clustering.py)
+    closed_at: datetime | None = Field(default=None, index=True)
+    closed_by: str = Field(default="", max_length=32)  # the source whose content answered it
+    closed_by_title: str = Field(default="", max_length=500)  # kept: the source may be removed later
+
+
+class GapNotice(SQLModel, table=True):
+    """The answer owed to someone whose question new content answered, kept until the worker may deliver it (their
+    pause, hours and daily cap); `key` is its key in the delivery ledger, so it is sent exactly once. Deleted with
+    the need it answers ("forget me")."""
+
+    key: str = Field(primary_key=True, max_length=250)
+    need_id: str = Field(sa_column=Column(String(32), ForeignKey("need.id", ondelete="CASCADE"), index=True,
+                                          nullable=False))
+    learner_id: str = Field(index=True, max_length=200)
+    cluster_id: str = Field(max_length=16)
+    question: str = Field(sa_column=Column(Text, nullable=False))  # redacted, as logged
+    asked_at: datetime
+    reply: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # text, mode, citations
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -79,6 +79,8 @@ def test_a_manager_schedules_a_nudge_from_the_modal_and_mistakes_are_shown_by_th
     assert set(refused.json()["errors"]) == {"message", "days"}
     outsider = submit(slack, values(message="Hi", target="people", people=["U2", "U7"], repeat="daily"))
     assert "not in Support" in outsider.json()["errors"]["people"]
+    past = submit(slack, values(message="Hi", repeat="once", date="2020-01-06"))
+    assert past.json()["errors"] == {"date": "That moment has passed."}
     assert schedules.of_owner(slack.container.engine) == []
 
     saved = submit(slack, values(message="Try the new refund flow", lesson="report-phishing", days=["mon", "thu"],

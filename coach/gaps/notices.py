@@ -1,0 +1,88 @@
+"""Telling people their unanswered question has an answer now: once, in their personal chat on the platform they
+asked on, through the same ledger and allowed-times policy as every proactive message. A notice that may not go
+now (paused, quiet hours, a day off, the daily cap) waits for a later pass of the worker; one still waiting after
+WAIT_AT_MOST is recorded as skipped, since an answer weeks late would confuse more than help. A forgotten learner's
+notices were deleted with their questions, so they are never told."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from coach.messages import Citation, Reply
+from coach.nudges import ledger
+from coach.nudges.policy import next_allowed
+from coach.ports import Delivery
+from coach.store.db import session
+from coach.store.models import GapNotice, Learner, Need, NudgeDelivery, as_utc
+
+KIND = "gap_answer"
+WAIT_AT_MOST = timedelta(days=14)
+FOOTER = "_Say *pause* to stop messages like this._"
+
+
+async def send_due(engine: Engine, delivery: Delivery, now: datetime, cap: int) -> int:
+    """One pass over the notices not yet settled; returns how many were sent."""
+    sent = 0
+    for notice, zone in await asyncio.to_thread(_pending, engine):
+        if as_utc(notice.created_at) < now - WAIT_AT_MOST:
+            await asyncio.to_thread(ledger.skip, engine, notice.key, notice.learner_id, KIND,
+                                    "waited too long for an allowed time (paused or over the cap)", now)
+            continue
+        allowed = await asyncio.to_thread(next_allowed, engine, notice.learner_id, now, cap)
+        if allowed is None or allowed > now:
+            continue  # paused, or not now: a later pass sends it
+        state = await ledger.deliver(engine, delivery, key=notice.key, learner_id=notice.learner_id,
+                                     reply=message(notice, now, zone), kind=KIND, now=now)
+        sent += state == "sent"
+    return sent
+
+
+def _pending(engine: Engine) -> list[tuple[GapNotice, str]]:
+    settled = select(NudgeDelivery.key).where(NudgeDelivery.key == GapNotice.key)
+    with session(engine) as db:
+        rows = db.exec(select(GapNotice, Learner.timezone)
+                       .join(Need, Need.id == GapNotice.need_id)  # gone with "forget me": never told
+                       .outerjoin(Learner, Learner.id == GapNotice.learner_id)
+                       .where(~settled.exists())
+                       .order_by(GapNotice.created_at, GapNotice.key)).all()
+    return [(notice, zone or "UTC") for notice, zone in rows]
+
+
+def message(notice: GapNotice, now: datetime, zone: str = "UTC") -> Reply:
+    """"Last week you asked ...; here is the answer now", then the answer as it would be given today, with its
+    citations (rendered by each connector as for any answer)."""
+    answer = notice.reply
+    citations = [Citation(**{**c, "updated_at": datetime.fromisoformat(c["updated_at"])})
+                 for c in answer.get("citations", [])]
+    intro = f"{when_asked(as_utc(notice.asked_at), now, zone)} you asked: “{notice.question}”. Here is the answer now:"
+    text = f"{intro}\n\n{answer['text']}\n\n{FOOTER}"
+    return Reply(text=text, citations=citations, mode=answer.get("mode", "extractive"),
+                 notice=answer.get("notice", ""))
+
+
+def when_asked(asked_at: datetime, now: datetime, zone: str = "UTC") -> str:
+    """"Earlier today", "Yesterday", "On Tuesday", "Last week", "On 3 March", in the learner's time zone."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    asked, today = asked_at.astimezone(tz).date(), now.astimezone(tz).date()
+    days = (today - asked).days
+    if days <= 0:
+        return "Earlier today"
+    if days == 1:
+        return "Yesterday"
+    if days < 7 and asked.weekday() < today.weekday():
+        return f"On {asked.strftime('%A')}"
+    if _monday(asked) == _monday(today) - timedelta(weeks=1):
+        return "Last week"
+    return f"On {asked.day} {asked.strftime('%B')}" + (f" {asked.year}" if asked.year != today.year else "")
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())

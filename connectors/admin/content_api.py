@@ -1,0 +1,180 @@
+"""The Content area for scripts and checks: /api/admin/sources and /api/admin/try, JSON, bearer token of an ld-admin
+(`coach tokens create --role ld-admin`). The same code as the pages underneath: upload and replace go through
+content_uploads (the road `coach ingest` takes), every change is audited under the token's name."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from coach import accounts
+from coach.store.models import Account
+from connectors.admin.auth import actor_of, client_address, require_token
+from connectors.admin.content import replacement_meta, retag_changes
+from connectors.admin.content_listing import (SORTS, SourceQuery, detail_json, list_sources, source_detail,
+                                              source_json)
+from connectors.admin.content_try import MAX_QUESTION, trial_json, try_question
+from connectors.admin.content_uploads import (MAX_FILES, FormProblem, audit_outcomes, body_too_large, form_meta,
+                                              ingest_uploads, outcome_json, received, summary_json)
+from knowledge.loaders.limits import human_size
+
+router = APIRouter(prefix="/api/admin", tags=["admin: content"])
+ADMIN_TOKEN = Depends(require_token(accounts.ADMIN))
+
+
+def _container(request: Request):
+    return request.app.state.container
+
+
+def _source_or_404(request: Request, source_id: str, **kwargs):
+    detail = source_detail(_container(request).engine, source_id, **kwargs)
+    if detail is None:
+        raise HTTPException(404, f"No source {source_id}: GET /api/admin/sources lists them.")
+    return detail
+
+
+async def _files(request: Request, field: str, most: int):
+    """The request's file parts under `field`, parsed only after the token was checked and the size announced."""
+    limit = _container(request).settings.max_upload_bytes
+    if body_too_large(request.headers.get("content-length"), limit):
+        raise HTTPException(413, f"Too large for one request: send fewer files at once (each up to "
+                                 f"{human_size(limit)}).")
+    form = await request.form(max_files=most + 1, max_fields=50)
+    files = received(form.getlist(field))
+    if not files or len(files) > most:
+        await form.close()
+        raise HTTPException(422, f"At most {most} file(s) per request." if files else
+                            f"Send the file(s) as multipart form field `{field}`.")
+    return form, files
+
+
+def _text(form, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+@router.post("/sources")
+async def upload_sources(request: Request, account: Account = ADMIN_TOKEN) -> dict:
+    """Upload files (multipart field `files`, repeated; optional fields `audience` and `competencies`, each
+    comma-separated, and `owner`): each added, updated, unchanged or refused with the reason."""
+    container = _container(request)
+    form, files = await _files(request, "files", MAX_FILES)
+    try:
+        try:
+            meta = form_meta(container.coach.framework, audience=_text(form, "audience"),
+                             competencies=_text(form, "competencies"), owner=_text(form, "owner"))
+        except FormProblem as exc:
+            raise HTTPException(422, str(exc)) from exc
+        actor, address = actor_of(request), client_address(request)
+
+        def work():
+            report = ingest_uploads(container.knowledge, container.settings.data_dir, files, meta)
+            audit_outcomes(container.engine, report.outcomes, actor=actor, address=address)
+            return report
+
+        report = await run_in_threadpool(work)
+    finally:
+        await form.close()
+    return {"summary": summary_json(report), "files": [outcome_json(o) for o in report.outcomes]}
+
+
+@router.get("/sources")
+def get_sources(request: Request, q: str = Query("", max_length=200), type: str = Query("", max_length=40),
+                audience: str = Query("", max_length=64), competency: str = Query("", max_length=64),
+                sort: str = Query("updated", pattern="^(" + "|".join(SORTS) + ")$"),
+                dir: str = Query("desc", pattern="^(asc|desc)$"), limit: int | None = Query(None, ge=1, le=100_000),
+                offset: int = Query(0, ge=0), account: Account = ADMIN_TOKEN) -> list[dict]:
+    """The sources (all of them unless `limit`), newest first unless `sort`/`dir` say otherwise."""
+    query = SourceQuery(q=q, doc_type=type, audience=audience.strip().lower(), competency=competency.strip().lower(),
+                        sort=sort, descending=dir == "desc", offset=offset, limit=limit)
+    return [source_json(row) for row in list_sources(_container(request).engine, query).rows]
+
+
+@router.get("/sources/{source_id}")
+def get_source(request: Request, source_id: str, account: Account = ADMIN_TOKEN) -> dict:
+    """One source's metadata and its chunks in reading order, each with its locator."""
+    return detail_json(_source_or_404(request, source_id))
+
+
+class Retag(BaseModel):
+    """Only the fields given change; an empty audience means everyone."""
+
+    audience: list[str] | str | None = None
+    competencies: list[str] | str | None = None
+    owner: str | None = Field(None, max_length=200)
+
+
+@router.patch("/sources/{source_id}")
+def retag_source(request: Request, source_id: str, body: Retag, account: Account = ADMIN_TOKEN) -> dict:
+    """Re-tag without re-embedding: audience, competencies, owner."""
+    container = _container(request)
+    before = _source_or_404(request, source_id, limit=1).source
+    try:
+        meta = form_meta(container.coach.framework, audience=body.audience or "",
+                         competencies=body.competencies or "", owner=body.owner or "")
+    except FormProblem as exc:
+        raise HTTPException(422, str(exc)) from exc
+    after = container.knowledge.retag(
+        source_id, audience=meta.audience if body.audience is not None else None,
+        competencies=meta.competencies if body.competencies is not None else None,
+        owner=(meta.owner or "") if body.owner is not None else None)
+    if after is None:
+        raise HTTPException(404, f"No source {source_id}.")
+    changes = retag_changes(before, after)
+    accounts.audit(container.engine, actor=actor_of(request), action="source-retagged",
+                   target=f"{source_id} {after.title}", address=client_address(request),
+                   detail="; ".join(changes) or "no change")
+    return {"id": after.id, "title": after.title, "audience": after.audience, "competencies": after.competencies,
+            "owner": after.owner, "changes": changes}
+
+
+@router.post("/sources/{source_id}/replace")
+async def replace_source(request: Request, source_id: str, account: Account = ADMIN_TOKEN) -> dict:
+    """A new version of the source (multipart field `file`); refused, it leaves the current version in place."""
+    container = _container(request)
+    source = (await run_in_threadpool(_source_or_404, request, source_id, limit=1)).source
+    form, files = await _files(request, "file", 1)
+    try:
+        actor, address = actor_of(request), client_address(request)
+
+        def work():
+            report = ingest_uploads(container.knowledge, container.settings.data_dir, files,
+                                    replacement_meta(source), key=source.key)
+            audit_outcomes(container.engine, report.outcomes, actor=actor, address=address, replacing=source_id)
+            return report.outcomes[0]
+
+        outcome = await run_in_threadpool(work)
+    finally:
+        await form.close()
+    return outcome_json(outcome)
+
+
+@router.delete("/sources/{source_id}")
+def delete_source(request: Request, source_id: str, account: Account = ADMIN_TOKEN) -> dict:
+    container = _container(request)
+    removed = container.knowledge.remove([_source_or_404(request, source_id, limit=1).source.id])
+    if not removed:  # deleted by someone else in between
+        raise HTTPException(404, f"No source {source_id}.")
+    source = removed[0]
+    accounts.audit(container.engine, actor=actor_of(request), action="source-deleted",
+                   target=f"{source.id} {source.title}", address=client_address(request),
+                   detail=f"{source.key}; {source.chunk_count} chunks")
+    return {"deleted": source.id, "title": source.title, "chunks": source.chunk_count}
+
+
+class Question(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    groups: list[str] | str = []
+
+
+@router.post("/try")
+def try_it(request: Request, body: Question, account: Account = ADMIN_TOKEN) -> dict:
+    """The answer a learner in `groups` (plus everyone) would get, its citations, the abstention confidence and
+    each passage's retrieval scores. Nothing is logged: no need, no rate-limit count, not the question."""
+    container = _container(request)
+    try:
+        groups = form_meta(container.coach.framework, audience=body.groups).audience
+    except FormProblem as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return trial_json(try_question(container, body.question, groups))
