@@ -27,8 +27,8 @@ from connectors.admin.shell import page_router
 from connectors.server import create_app
 from tests.conftest import make_settings
 from tests.fakes.oidc_provider import OidcProvider, new_key
+from tests.integration.admin_helpers import PASSWORD, browser, csrf_of, sign_in
 
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -41,18 +41,7 @@ def container(tmp_path, embedder, database_url):
     return built
 
 
-def browser(container, address: str = "testclient") -> TestClient:
-    return TestClient(create_app(container), follow_redirects=False, client=(address, 50000))
 
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(client: TestClient, email: str, password: str = PASSWORD, next_path: str = "") -> httpx.Response:
-    token = csrf_of(client.get("/admin/login").text)
-    return client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token,
-                                             "next": next_path})
 
 
 def actions(container, action: str) -> list[AuditEntry]:

@@ -8,8 +8,6 @@ Shared by every admin area's browser tests (append yours below): `admin_server` 
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +20,6 @@ from coach.bootstrap import bootstrap
 from connectors.server import create_app
 from tests.conftest import free_port, make_settings
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "correct horse battery staple"
 ACCOUNTS = {"lea@example.com": "ld-admin", "max@example.com": "manager", "vic@example.com": "viewer"}
 
@@ -31,23 +28,6 @@ ACCOUNTS = {"lea@example.com": "ld-admin", "max@example.com": "manager", "vic@ex
 class AdminServer:
     url: str
     container: object
-
-
-@pytest.fixture
-def chromium():
-    if not CHROMIUM:
-        reason = "no Chromium installed (apt-get install chromium); .ci/run installs it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-quic"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

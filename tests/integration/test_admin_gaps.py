@@ -9,7 +9,6 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from coach import accounts
@@ -19,7 +18,7 @@ from coach.store.db import session
 from coach.store.models import Lesson
 from tests.fakes.openai_api import FakeOpenAI, Scripted
 from tests.integration.lesson_files import lesson_file
-from tests.integration.test_admin_auth import PASSWORD, browser, csrf_of, sign_in
+from tests.integration.admin_helpers import PASSWORD, browser, csrf_of, signed_in
 from tests.integration.test_gaps import ANNA, BEN, CHRIS, LEAVE, MILEAGE, MILEAGE_DOC, add_doc, ask, build
 
 MILEAGE_LABEL, LEAVE_LABEL = MILEAGE[0][1], LEAVE[0][1]
@@ -40,11 +39,6 @@ def container(tmp_path, embedder, database_url):
         assert ask(built, learner, question).abstained
     return built
 
-
-def signed_in(container, email: str = "lea@example.com") -> TestClient:
-    client = browser(container)
-    assert sign_in(client, email).status_code == 303
-    return client
 
 
 def token(container, role: str) -> dict:

@@ -22,7 +22,7 @@ from coach.store.models import Lesson, TeamFocus
 from connectors.server import create_app
 from tests.conftest import make_settings, write_content
 from tests.integration.lesson_files import lesson_file, load_test_lessons
-from tests.integration.test_admin_auth import PASSWORD, browser, sign_in
+from tests.integration.admin_helpers import PASSWORD, browser, csrf, signed_in
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "lessons"
 
@@ -44,14 +44,6 @@ def container(tmp_path, embedder, database_url):
     return built
 
 
-def signed_in(container, email: str = "lea@example.com") -> TestClient:
-    client = browser(container)
-    assert sign_in(client, email).status_code == 303
-    return client
-
-
-def csrf(client: TestClient) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)">', client.get("/admin").text).group(1)
 
 
 def audited(container, action: str) -> list[tuple[str, str]]:

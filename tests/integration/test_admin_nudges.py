@@ -18,7 +18,7 @@ from coach.nudges import schedules
 from connectors.server import create_app
 from tests.conftest import make_settings
 from tests.integration.lesson_files import load_test_lessons
-from tests.integration.test_admin_auth import PASSWORD, browser, sign_in
+from tests.integration.admin_helpers import PASSWORD, browser, csrf, signed_in
 
 MAX, ZOE = "slack:T1:UMAX", "slack:T1:UZOE"  # two managers' chat profiles
 
@@ -44,14 +44,6 @@ def container(tmp_path, embedder, database_url):
     return built
 
 
-def signed_in(container, email: str) -> TestClient:
-    client = browser(container)
-    assert sign_in(client, email).status_code == 303
-    return client
-
-
-def csrf(client: TestClient) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)">', client.get("/admin").text).group(1)
 
 
 def audited(container, action: str) -> list[tuple[str, str]]:

@@ -11,14 +11,13 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from coach import accounts, engagement
 from coach.bootstrap import bootstrap
 from connectors.admin import charts
 from connectors.admin.reports import CHART_SCRIPTS
 from tests.conftest import make_settings
-from tests.integration.test_admin_auth import PASSWORD, browser, sign_in
+from tests.integration.admin_helpers import PASSWORD, browser, signed_in
 from tests.integration.test_engagement import SALES, SECRET, SUPPORT, TINY, populate
 
 FORMULA = '=HYPERLINK("https://evil.example/","Feedback")'
@@ -54,11 +53,6 @@ def container(tmp_path, embedder, database_url):
     populate(built.engine, anchor())
     return built
 
-
-def signed_in(container, email: str) -> TestClient:
-    client = browser(container)
-    assert sign_in(client, email).status_code == 303
-    return client
 
 
 def token(container, role: str, account_email: str = "") -> dict:

@@ -9,7 +9,7 @@ import re
 
 from coach import accounts
 from coach.messages import IncomingMessage
-from tests.integration.test_admin_browser import admin_server, chromium, sign_in_as, signed_in  # noqa: F401 (fixtures)
+from tests.integration.test_admin_browser import admin_server, sign_in_as, signed_in  # noqa: F401 (fixtures)
 from tests.integration.test_admin_reports import anchor
 from tests.integration.test_engagement import SECRET, populate
 

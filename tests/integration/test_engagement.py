@@ -242,7 +242,6 @@ def test_coach_report_command(tmp_path, monkeypatch):
     assert unknown.exit_code == 2 and "questions_per_day" in unknown.stderr
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>charts</title>
 <script src="vendor/vega.min.js"></script><script src="vendor/vega-lite.min.js"></script>
 <script src="vendor/vega-embed.min.js"></script></head><body style="width: 700px">
@@ -258,16 +257,9 @@ window.drawn = Promise.all(Object.entries(specs).map(([name, spec]) => {
 </script></body></html>"""
 
 
-def test_the_vendored_scripts_draw_every_chart_in_chromium(tmp_path):
+def test_the_vendored_scripts_draw_every_chart_in_chromium(tmp_path, chromium):
     """Every spec compiles without a warning and draws data marks in a real browser, from the project's own copies
     of Vega, Vega-Lite and vega-embed served on loopback (nothing from the network)."""
-    if not CHROMIUM:
-        reason = "no Chromium installed (apt-get install chromium); .ci/run installs it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     migrate(engine)
     populate(engine)
@@ -280,27 +272,22 @@ def test_the_vendored_scripts_draw_every_chart_in_chromium(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     problems: list[str] = []
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run"])
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type in ("warning", "error") else None)
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.route(re.compile(r"^(?!http://127\.0\.0\.1:)"), lambda route: route.abort())  # no network
-            page.goto(f"http://127.0.0.1:{server.server_port}/index.html")
-            assert sorted(page.evaluate("window.drawn")) == sorted(specs)
-            bars = page.locator("#questions_per_day svg g.mark-rect.role-mark path")
-            assert bars.count() == len(rows_of(specs["questions_per_day"]))  # one bar segment per row
-            assert page.locator("#top_topics svg g.mark-rect.role-mark path").count() == 3
-            assert page.locator("#quiz_accuracy svg g.mark-symbol.role-mark path").count() == 1
-            assert page.locator("#nudges svg g.mark-rect.role-mark path").count() == 2  # sent and acted on, one week
-            label = page.locator("#retention").get_attribute("aria-label")  # the description, for screen readers
-            assert label == specs["retention"]["description"]
-            assert float(page.locator("#retention svg").get_attribute("width")) > 600  # fits its container
-            assert page.locator("#questions_per_day [aria-label*='Questions: 6; Channel: dm']").count() == 1
-            page.screenshot(path=str(tmp_path / "charts.png"), full_page=True)
-            browser.close()
+        page = chromium.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("warning", "error") else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.route(re.compile(r"^(?!http://127\.0\.0\.1:)"), lambda route: route.abort())  # no network
+        page.goto(f"http://127.0.0.1:{server.server_port}/index.html")
+        assert sorted(page.evaluate("window.drawn")) == sorted(specs)
+        bars = page.locator("#questions_per_day svg g.mark-rect.role-mark path")
+        assert bars.count() == len(rows_of(specs["questions_per_day"]))  # one bar segment per row
+        assert page.locator("#top_topics svg g.mark-rect.role-mark path").count() == 3
+        assert page.locator("#quiz_accuracy svg g.mark-symbol.role-mark path").count() == 1
+        assert page.locator("#nudges svg g.mark-rect.role-mark path").count() == 2  # sent and acted on, one week
+        label = page.locator("#retention").get_attribute("aria-label")  # the description, for screen readers
+        assert label == specs["retention"]["description"]
+        assert float(page.locator("#retention svg").get_attribute("width")) > 600  # fits its container
+        assert page.locator("#questions_per_day [aria-label*='Questions: 6; Channel: dm']").count() == 1
+        page.screenshot(path=str(tmp_path / "charts.png"), full_page=True)
     finally:
         server.shutdown()
     assert not [p for p in problems if "favicon" not in p], problems

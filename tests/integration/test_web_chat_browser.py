@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 import time
 
@@ -13,24 +11,6 @@ import uvicorn
 from connectors.server import create_app
 from tests.conftest import free_port, write_content
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM:
-        reason = "no Chromium installed (apt-get install chromium); .ci/run installs it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-quic"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -48,8 +28,8 @@ def server(container, tmp_path):
     thread.join(timeout=10)
 
 
-def test_ask_read_the_cited_answer_and_rate_it(browser, server, tmp_path):
-    page = browser.new_page()
+def test_ask_read_the_cited_answer_and_rate_it(chromium, server, tmp_path):
+    page = chromium.new_page()
     page.goto(server)
     page.get_by_label("Ask about your company's learning content").fill("How do I report phishing?")
     page.get_by_role("button", name="Ask", exact=True).click()
