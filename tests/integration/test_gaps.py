@@ -289,18 +289,16 @@ PHRASES = ["How do I arrange {}?", "Who do I ask about {}?", "what is the policy
            "Can you explain {}?"]
 
 
-def test_many_open_gaps_cluster_and_recheck_quickly(tmp_path, embedder):
-    """20,000 open questions (100 wordings, 400 people): clustered, listed, and rechecked on an ingestion in
-    seconds; only the few wordings the new content may answer are asked again."""
-    import time
-
+def test_many_open_gaps_cluster_and_only_the_few_the_new_content_may_answer_are_asked_again(tmp_path, embedder):
+    """5,000 open questions (100 wordings, 400 people): clustered and listed; on an ingestion only the few wordings
+    the new content may answer are asked again, each once. How long this takes is measured by bench/gaps.py."""
     from coach.gaps import clustering
 
     container = build(tmp_path, embedder, f"sqlite:///{tmp_path / 'gaps.db'}")
     wordings = [phrase.format(topic) for topic in TOPICS for phrase in PHRASES]
     vectors = embedder.embed_passages(wordings)
     start = datetime.now(UTC) - timedelta(days=30)
-    rows = [(f"{n:032x}", n % len(wordings), start + timedelta(seconds=n * 120)) for n in range(20_000)]
+    rows = [(f"{n:032x}", n % len(wordings), start + timedelta(seconds=n * 120)) for n in range(5_000)]
     with session(container.engine) as db:
         db.add_all(Need(id=need_id, learner_id=f"slack:T1:U{n % 400}", channel="dm", platform="slack",
                         question=wordings[w], topics=[], answered=False, created_at=asked_at)
@@ -310,18 +308,13 @@ def test_many_open_gaps_cluster_and_recheck_quickly(tmp_path, embedder):
                                vector=clustering.to_bytes(vectors[w])) for need_id, w, asked_at in rows)
         db.commit()
 
-    started = time.perf_counter()
     found = container.gaps.clusters()
-    listed = time.perf_counter() - started
-    assert sum(c.questions for c in found) == 20_000 and len(found) <= len(wordings)
-    assert listed < 15, listed
+    assert sum(c.questions for c in found) == 5_000 and len(found) <= len(wordings)
 
     asked: list[str] = []
     search = container.answerer.retriever.search
     container.answerer.retriever = SimpleNamespace(  # the re-asking answerer is built from these parts
         search=lambda query, **kw: asked.append(query) or search(query, **kw))
-    started = time.perf_counter()
     add_doc(container, tmp_path, "mileage.md", MILEAGE_DOC)
-    took = time.perf_counter() - started
-    assert 0 < len(asked) < 25 and took < 30, (len(asked), took)  # a few distinct wordings, each asked once
+    assert 0 < len(asked) < 25 and len(set(asked)) == len(asked), asked  # a few distinct wordings, each asked once
     assert any("mileage" in a for a in asked)
