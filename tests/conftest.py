@@ -8,6 +8,8 @@ import re
 import shutil
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -144,3 +146,25 @@ def chromium():
             "--disable-component-update", "--no-first-run", "--disable-quic"])
         yield browser
         browser.close()
+
+
+@contextmanager
+def served(app) -> Iterator[str]:
+    """The app on uvicorn on loopback in a thread, for a real browser: yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

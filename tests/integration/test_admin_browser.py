@@ -8,19 +8,16 @@ Shared by every admin area's browser tests (append yours below): `admin_server` 
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 
 from coach import accounts
 from coach.bootstrap import bootstrap
 from connectors.server import create_app
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings, served
+from tests.integration.admin_helpers import PASSWORD
 
-PASSWORD = "correct horse battery staple"
 ACCOUNTS = {"lea@example.com": "ld-admin", "max@example.com": "manager", "vic@example.com": "viewer"}
 
 
@@ -35,16 +32,8 @@ def admin_server(tmp_path, embedder):
     container = bootstrap(make_settings(tmp_path), embedder=embedder)
     for email, role in ACCOUNTS.items():
         accounts.add_account(container.engine, email=email, role=role, password=PASSWORD, actor="test")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield AdminServer(url=f"http://127.0.0.1:{port}", container=container)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(container)) as url:
+        yield AdminServer(url=url, container=container)
 
 
 def sign_in_as(chromium, server: AdminServer, email: str):

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-import uvicorn
 
 from connectors.server import create_app
-from tests.conftest import free_port, write_content
-
+from tests.conftest import served, write_content
 
 
 @pytest.fixture
 def server(container, tmp_path):
     container.knowledge.ingest([write_content(tmp_path / "content")])
-    port = free_port()
-    app_server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not app_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    app_server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(container)) as url:
+        yield url
 
 
 def test_ask_read_the_cited_answer_and_rate_it(chromium, server, tmp_path):
