@@ -42,6 +42,21 @@ def update_profile(engine: Engine, learner_id: str, **changes) -> Learner:
         return learner
 
 
+def team_manager(engine: Engine, learner_id: str) -> Learner | None:
+    """The learner's profile when it manages a team (role `manager` and a team set, by an admin with
+    `coach learners set ID --role manager --team TEAM`); None otherwise."""
+    with session(engine) as db:
+        learner = db.get(Learner, learner_id)
+    return learner if learner is not None and learner.role == "manager" and learner.team else None
+
+
+def outside_team(engine: Engine, team: str, learner_ids: list[str]) -> list[str]:
+    """Those of `learner_ids` whose profile is not in `team` (unknown ones included), in the order given."""
+    with session(engine) as db:
+        teams = dict(db.exec(select(Learner.id, Learner.team).where(Learner.id.in_(learner_ids))).all())
+    return [learner for learner in learner_ids if teams.get(learner) != team]
+
+
 def display_names(engine: Engine) -> list[str]:
     """Learners' names, so the redactor can take them out of questions."""
     with session(engine) as db:

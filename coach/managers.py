@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from coach import reports
 from coach.competencies import Framework
 from coach.errors import Forbidden
+from coach.learners import team_manager
 from coach.messages import Reply
 from coach.store.db import session
 from coach.store.models import Learner, TeamFocus, utcnow
@@ -28,9 +29,8 @@ def intent_of(text: str) -> str | None:
 def respond(engine: Engine, framework: Framework, learner_id: str, intent: str, text: str,
             min_group: int) -> Reply | None:
     """None when the learner is not a manager: then the message is an ordinary question."""
-    with session(engine) as db:
-        manager = db.get(Learner, learner_id)
-    if manager is None or manager.role != "manager" or not manager.team:
+    manager = team_manager(engine, learner_id)
+    if manager is None:
         return None
     if intent == "focus":
         return _focus(engine, framework, manager, _FOCUS.match(text.strip())["what"])

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from coach.messages import Citation, Reply
 from coach.nudges import ledger
-from coach.nudges.policy import next_allowed
+from coach.nudges.own import send_if_allowed
 from coach.ports import Delivery
 from coach.store.db import session
 from coach.store.models import GapNotice, Learner, Need, NudgeDelivery, as_utc
@@ -33,12 +33,8 @@ async def send_due(engine: Engine, delivery: Delivery, now: datetime, cap: int) 
             await asyncio.to_thread(ledger.skip, engine, notice.key, notice.learner_id, KIND,
                                     "waited too long for an allowed time (paused or over the cap)", now)
             continue
-        allowed = await asyncio.to_thread(next_allowed, engine, notice.learner_id, now, cap)
-        if allowed is None or allowed > now:
-            continue  # paused, or not now: a later pass sends it
-        state = await ledger.deliver(engine, delivery, key=notice.key, learner_id=notice.learner_id,
-                                     reply=message(notice, now, zone), kind=KIND, now=now)
-        sent += state == "sent"
+        sent += await send_if_allowed(engine, delivery, notice.learner_id, message(notice, now, zone), notice.key,
+                                      KIND, now, cap)
     return sent
 
 

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from coach.errors import CoachError, Forbidden
+from coach.learners import outside_team, team_manager
 from coach.lessons import catalog
 from coach.nudges import schedules
-from coach.store.db import session
 from coach.store.models import Learner, NudgeSchedule, utcnow
 
 REPEATS = {"once": "Once", "daily": "Every day", "weekdays": "Weekdays (Mon-Fri)", "weekly": "Weekly, on chosen days",
@@ -62,9 +61,8 @@ class NudgeForm:
 
 
 def manager_of(engine: Engine, manager_id: str) -> Learner:
-    with session(engine) as db:
-        manager = db.get(Learner, manager_id)
-    if manager is None or manager.role != "manager" or not manager.team:
+    manager = team_manager(engine, manager_id)
+    if manager is None:
         raise Forbidden("Only a team's manager can schedule nudges. An admin makes someone one with "
                         "`coach learners set ID --role manager --team TEAM`.")
     return manager
@@ -87,9 +85,7 @@ def problems(engine: Engine, manager: Learner, form: NudgeForm) -> dict[str, str
         found["channel"] = "Choose the channel." if not form.channel else \
             "A channel as slack:TEAM_ID:CHANNEL_ID or teams:channel:CHANNEL_ID."
     if form.target == "people" and form.people:
-        with session(engine) as db:
-            teams = dict(db.exec(select(Learner.id, Learner.team).where(Learner.id.in_(form.people))).all())
-        outside = [p for p in form.people if teams.get(p) != manager.team]
+        outside = outside_team(engine, manager.team, form.people)
         if outside:
             found["people"] = f"{len(outside)} of them not in {manager.team}: you can nudge your own team only."
     if form.repeat not in REPEATS:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.learners import update_profile
 from coach.lessons import catalog
 from coach.messages import Action, Reply
 from coach.store.db import session
@@ -62,10 +61,6 @@ def due_rungs(engine: Engine, now: datetime) -> list[tuple[str, Reply | None, st
                           mode="service", actions=[Action("resume", "Resume nudges")])
         out.append((offer.learner_id, reply, _key(offer, rung), rung))
     return out
-
-
-def pause(engine: Engine, learner_id: str) -> None:
-    update_profile(engine, learner_id, paused=True)
 
 
 def _key(offer: LessonOffer, rung: int) -> str:

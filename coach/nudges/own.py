@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach.learners import update_profile
 from coach.lessons import catalog
 from coach.lessons.review import day_start
 from coach.lessons.service import FOLLOW_UP_REASON
@@ -29,21 +30,24 @@ async def run(engine: Engine, delivery: Delivery, now: datetime, cap: int) -> di
     """One pass; returns how many of each were sent."""
     sent = {"follow_up": 0, "reviews": 0, "reminders": 0, "paused": 0}
     for learner_id, reply, key in await asyncio.to_thread(_follow_ups, engine, now):
-        sent["follow_up"] += await _send(engine, delivery, learner_id, reply, key, "follow_up", now, cap)
+        sent["follow_up"] += await send_if_allowed(engine, delivery, learner_id, reply, key, "follow_up", now, cap)
     for learner_id, reply, key in await asyncio.to_thread(_due_reviews, engine, now):
-        sent["reviews"] += await _send(engine, delivery, learner_id, reply, key, "review", now, cap)
+        sent["reviews"] += await send_if_allowed(engine, delivery, learner_id, reply, key, "review", now, cap)
     for learner_id, reply, key, rung in await asyncio.to_thread(ladder.due_rungs, engine, now):
         if reply is None:
             await asyncio.to_thread(ledger.skip, engine, key, learner_id, "reminder", "active: the ladder ends", now)
         elif rung < ladder.PAUSE_RUNG:
-            sent["reminders"] += await _send(engine, delivery, learner_id, reply, key, "reminder", now, cap)
-        elif await _send(engine, delivery, learner_id, reply, key, "auto_pause", now, cap):
-            await asyncio.to_thread(ladder.pause, engine, learner_id)
+            sent["reminders"] += await send_if_allowed(engine, delivery, learner_id, reply, key, "reminder", now, cap)
+        elif await send_if_allowed(engine, delivery, learner_id, reply, key, "auto_pause", now, cap):
+            await asyncio.to_thread(update_profile, engine, learner_id, paused=True)
             sent["paused"] += 1
     return sent
 
 
-async def _send(engine, delivery, learner_id: str, reply: Reply, key: str, kind: str, now: datetime, cap: int) -> int:
+async def send_if_allowed(engine, delivery, learner_id: str, reply: Reply, key: str, kind: str, now: datetime,
+                          cap: int) -> int:
+    """1 when sent now; 0 when recorded already, or the learner is paused or outside their allowed times (then a
+    later pass, inside their hours, sends it)."""
     if await asyncio.to_thread(ledger.known, engine, key):
         return 0  # sent (or settled) on an earlier pass
     allowed = await asyncio.to_thread(next_allowed, engine, learner_id, now, cap)

@@ -17,6 +17,7 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from coach.errors import ConfigError, Forbidden, NotFound
+from coach.learners import outside_team, team_manager
 from coach.messages import Action, Reply
 from coach.store.db import session
 from coach.store.models import Learner, NudgeSchedule
@@ -71,20 +72,33 @@ def next_time(schedule: NudgeSchedule, after: datetime, zone: str = "") -> datet
 def create(engine: Engine, *, owner: str, recurrence: dict, timezone: str = "UTC", team: str = "",
            learners: list[str] | None = None, channel: str = "", message: str = "", lesson_key: str = "",
            zone_mode: str = "schedule", grace_s: int = 3600) -> NudgeSchedule:
-    if not (message.strip() or lesson_key):
-        raise ConfigError("a nudge needs a message, a lesson, or both")
-    if not (team or learners or channel):
-        raise ConfigError("a nudge needs a team, named learners or a channel")
-    if zone_mode not in ZONE_MODES:
-        raise ConfigError(f"zone mode {zone_mode!r}: use schedule (its own time zone) or learner (each learner's)")
-    trigger(recurrence, timezone)  # refuse what cannot be scheduled now, not at the first firing
-    schedule = NudgeSchedule(id=uuid.uuid4().hex, owner=owner, team=team, learners=list(learners or []),
-                             channel=channel, message=message.strip(), lesson_key=lesson_key, recurrence=recurrence,
-                             timezone=timezone, zone_mode=zone_mode, grace_s=grace_s)
+    schedule = _checked(NudgeSchedule(id=uuid.uuid4().hex, owner=owner, team=team, learners=list(learners or []),
+                                      channel=channel, message=message.strip(), lesson_key=lesson_key,
+                                      recurrence=recurrence, timezone=timezone, zone_mode=zone_mode, grace_s=grace_s))
     with session(engine) as db:
         db.add(schedule)
         db.commit()
         db.refresh(schedule)
+    return schedule
+
+
+def _checked(schedule: NudgeSchedule) -> NudgeSchedule:
+    """Refuse, with what to fix, a schedule that could not be sent (now, not at its first firing)."""
+    if not (schedule.message or schedule.lesson_key):
+        raise ConfigError("a nudge needs a message, a lesson, or both")
+    if not (schedule.team or schedule.learners or schedule.channel):
+        raise ConfigError("a nudge needs a team, named learners or a channel")
+    if schedule.zone_mode not in ZONE_MODES:
+        raise ConfigError(f"zone mode {schedule.zone_mode!r}: use schedule (its own time zone) or learner (each "
+                          "learner's)")
+    trigger(schedule.recurrence, schedule.timezone)
+    return schedule
+
+
+def _found(db, schedule_id: str) -> NudgeSchedule:
+    schedule = db.get(NudgeSchedule, schedule_id)
+    if schedule is None:
+        raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
     return schedule
 
 
@@ -96,10 +110,7 @@ def of_owner(engine: Engine, owner: str | None = None) -> list[NudgeSchedule]:
 
 def get(engine: Engine, schedule_id: str) -> NudgeSchedule:
     with session(engine) as db:
-        schedule = db.get(NudgeSchedule, schedule_id)
-    if schedule is None:
-        raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
-    return schedule
+        return _found(db, schedule_id)
 
 
 def edit(engine: Engine, schedule_id: str, **changes) -> NudgeSchedule:
@@ -110,19 +121,10 @@ def edit(engine: Engine, schedule_id: str, **changes) -> NudgeSchedule:
     if set(changes) - allowed:
         raise ConfigError(f"cannot change {sorted(set(changes) - allowed)}")
     with session(engine) as db:
-        schedule = db.get(NudgeSchedule, schedule_id)
-        if schedule is None:
-            raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
+        schedule = _found(db, schedule_id)
         for name, value in changes.items():
             setattr(schedule, name, value.strip() if name == "message" else value)
-        trigger(schedule.recurrence, schedule.timezone)  # refuse a change that cannot be scheduled
-        if schedule.zone_mode not in ZONE_MODES:
-            raise ConfigError(f"zone mode {schedule.zone_mode!r}: use schedule or learner")
-        if not (schedule.message or schedule.lesson_key):
-            raise ConfigError("a nudge needs a message, a lesson, or both")
-        if not (schedule.team or schedule.learners or schedule.channel):
-            raise ConfigError("a nudge needs a team, named learners or a channel")
-        db.add(schedule)
+        db.add(_checked(schedule))
         db.commit()
         db.refresh(schedule)
         return schedule
@@ -130,9 +132,7 @@ def edit(engine: Engine, schedule_id: str, **changes) -> NudgeSchedule:
 
 def set_paused(engine: Engine, schedule_id: str, paused: bool) -> NudgeSchedule:
     with session(engine) as db:
-        schedule = db.get(NudgeSchedule, schedule_id)
-        if schedule is None:
-            raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
+        schedule = _found(db, schedule_id)
         schedule.paused = paused
         db.add(schedule)
         db.commit()
@@ -142,10 +142,7 @@ def set_paused(engine: Engine, schedule_id: str, paused: bool) -> NudgeSchedule:
 
 def delete(engine: Engine, schedule_id: str) -> None:
     with session(engine) as db:
-        schedule = db.get(NudgeSchedule, schedule_id)
-        if schedule is None:
-            raise NotFound(f"No nudge schedule {schedule_id!r}: `coach nudges list` shows them.")
-        db.delete(schedule)
+        db.delete(_found(db, schedule_id))
         db.commit()
 
 
@@ -187,14 +184,12 @@ def reply_for(engine: Engine, schedule: NudgeSchedule) -> Reply:
 def check_manager(engine: Engine, manager_id: str, team: str, learners: list[str]) -> None:
     """Only a manager of a team may nudge it (role `manager` and that team in their profile, set by an admin with
     `coach learners set ID --role manager --team TEAM`); named learners must be in the manager's team too."""
-    with session(engine) as db:
-        manager = db.get(Learner, manager_id)
-        others = {l.id: l.team for l in db.exec(select(Learner).where(Learner.id.in_(learners))).all()}
-    if manager is None or manager.role != "manager" or not manager.team:
+    manager = team_manager(engine, manager_id)
+    if manager is None:
         raise Forbidden(f"{manager_id} is not a manager of a team, so they cannot schedule nudges; an admin can make "
                         "them one with `coach learners set ID --role manager --team TEAM`.")
     if team and team != manager.team:
         raise Forbidden(f"{manager_id} manages {manager.team}, not {team}.")
-    outside = [learner for learner in learners if others.get(learner) != manager.team]
+    outside = outside_team(engine, manager.team, learners)
     if outside:
         raise Forbidden(f"{', '.join(outside)} not in {manager.team}, the team {manager_id} manages.")

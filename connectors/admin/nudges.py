@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
 from coach import accounts
-from coach.errors import Forbidden, NotFound
+from coach.errors import NotFound
+from coach.learners import team_manager
 from coach.nudges import forms, schedules
 from coach.nudges.forms import DAY_NAMES, MAX_MESSAGE, REPEATS, TARGETS, NudgeForm
 from coach.store.db import session
@@ -44,10 +45,7 @@ def manager_of(request: Request, account: Account) -> Learner | None:
     """The chat profile this manager account schedules as (its team, its time zone); None when not linked to one."""
     if account.role != "manager" or not account.learner_id:
         return None
-    try:
-        return forms.manager_of(_engine(request), account.learner_id)
-    except Forbidden:
-        return None
+    return team_manager(_engine(request), account.learner_id)
 
 
 def scheduling_manager(request: Request, account: Account) -> Learner:
