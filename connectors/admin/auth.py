@@ -26,6 +26,7 @@ LOGIN_PATH = "/admin/login"
 HOME_PATH = "/admin"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
+REQUEST_FILES_OF_MAX_SIZE = 10  # a request may carry this many files of the largest size allowed, plus form fields
 _TOUCH_S = 60  # how often a used session's cookie is re-signed, which restarts its idle clock
 
 
@@ -98,13 +99,21 @@ async def csrf_protect(request: Request) -> None:
     sent = request.headers.get(CSRF_HEADER, "")
     content_type = request.headers.get("content-type", "")
     if expected and not sent and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        from connectors.admin.content_uploads import body_too_large
-
-        if body_too_large(request.headers.get("content-length"), request.app.state.container.settings.max_upload_bytes):
+        if body_too_large(request):
             raise PageRefused(413, "This request is too large: send fewer files at once.")
         sent = (await request.form()).get(CSRF_FIELD, "")  # only read for a browser that has a session
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent.encode(), expected.encode()):
         raise PageRefused(403, "This form has expired or did not come from this site. Reload the page and try again.")
+
+
+def body_too_large(request: Request) -> bool:
+    """True when a request announces more than REQUEST_FILES_OF_MAX_SIZE files of the largest upload allowed
+    (`COACH_MAX_UPLOAD_MB`), checked before the body is read, so a runaway upload is refused at its first byte."""
+    most = request.app.state.container.settings.max_upload_bytes * REQUEST_FILES_OF_MAX_SIZE + 1024 * 1024
+    try:
+        return int(request.headers.get("content-length") or 0) > most
+    except ValueError:
+        return True
 
 
 def safe_next(value: str | None) -> str:

@@ -13,11 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from coach import accounts
 from coach.store.models import Account
-from connectors.admin.auth import PageRefused, actor_of, client_address, require
+from connectors.admin.auth import PageRefused, actor_of, body_too_large, client_address, require
 from connectors.admin.content_listing import SORTS, SourceQuery, facets, list_sources, source_detail
 from connectors.admin.content_try import MAX_QUESTION, answer_blocks, try_question
-from connectors.admin.content_uploads import (MAX_FILES, STATUS_WORDS, FormProblem, audit_outcomes, body_too_large,
-                                              form_meta, ingest_uploads, outcome_json, received, summary_json)
+from connectors.admin.content_uploads import (MAX_FILES, STATUS_WORDS, FormProblem, form_meta,
+                                              ingest_audited, outcome_json, received, summary_json)
 from connectors.admin.shell import NavLink, page_router, render
 from knowledge.loaders import SUPPORTED_SUFFIXES
 from knowledge.loaders.limits import human_size
@@ -118,7 +118,7 @@ async def upload(request: Request, account: Account = ADMIN_ONLY):
         return _render(request, "content_upload.html", _upload_context(request, error=message, **form_values),
                        status_code=status)
 
-    if body_too_large(request.headers.get("content-length"), settings.max_upload_bytes):
+    if body_too_large(request):
         return refuse(413, f"This upload is too large for one request: send fewer files at once (each file may be "
                            f"up to {human_size(settings.max_upload_bytes)}).")
     async with request.form(max_files=MAX_FILES + 1, max_fields=200) as form:
@@ -134,14 +134,8 @@ async def upload(request: Request, account: Account = ADMIN_ONLY):
             return refuse(422, "Choose at least one file to upload.", **values)
         if len(files) > MAX_FILES:
             return refuse(422, f"Upload at most {MAX_FILES} files at once.", **values)
-        actor, address = actor_of(request), client_address(request)
-
-        def work():
-            report = ingest_uploads(container.knowledge, settings.data_dir, files, meta)
-            audit_outcomes(container.engine, report.outcomes, actor=actor, address=address)
-            return report
-
-        report = await run_in_threadpool(work)
+        report = await ingest_audited(container, files, meta, actor=actor_of(request),
+                                      address=client_address(request))
     if wants_json:
         return JSONResponse({"summary": summary_json(report), "files": [outcome_json(o) for o in report.outcomes]})
     return _render(request, "content_upload.html", _upload_context(
@@ -217,7 +211,7 @@ async def replace_file(request: Request, source_id: str, account: Account = ADMI
     settings = container.settings
     source = (await run_in_threadpool(_found, request, source_id, limit=1)).source
     back = RedirectResponse(f"/admin/content/sources/{source_id}", status_code=303)
-    if body_too_large(request.headers.get("content-length"), settings.max_upload_bytes):
+    if body_too_large(request):
         flash(request, f"The file is too large: each file may be up to {human_size(settings.max_upload_bytes)}.",
               "error")
         return back
@@ -226,15 +220,9 @@ async def replace_file(request: Request, source_id: str, account: Account = ADMI
         if len(files) != 1:
             flash(request, "Choose the one file that replaces this source.", "error")
             return back
-        actor, address = actor_of(request), client_address(request)
-
-        def work():
-            report = ingest_uploads(container.knowledge, settings.data_dir, files, replacement_meta(source),
-                                    key=source.key)
-            audit_outcomes(container.engine, report.outcomes, actor=actor, address=address, replacing=source_id)
-            return report.outcomes[0]
-
-        outcome = await run_in_threadpool(work)
+        [outcome] = (await ingest_audited(container, files, replacement_meta(source), actor=actor_of(request),
+                                          address=client_address(request), key=source.key,
+                                          replacing=source_id)).outcomes
     status = STATUS_WORDS.get(outcome.status, outcome.status)
     if status == "refused":
         flash(request, f"{outcome.path} was refused, so the current version stays: {outcome.reason}", "error")

@@ -10,13 +10,13 @@ from starlette.concurrency import run_in_threadpool
 
 from coach import accounts
 from coach.store.models import Account
-from connectors.admin.auth import actor_of, client_address, require_token
+from connectors.admin.auth import actor_of, body_too_large, client_address, require_token
 from connectors.admin.content import replacement_meta, retag_changes
 from connectors.admin.content_listing import (SORTS, SourceQuery, detail_json, list_sources, source_detail,
                                               source_json)
 from connectors.admin.content_try import MAX_QUESTION, trial_json, try_question
-from connectors.admin.content_uploads import (MAX_FILES, FormProblem, audit_outcomes, body_too_large, form_meta,
-                                              ingest_uploads, outcome_json, received, summary_json)
+from connectors.admin.content_uploads import (MAX_FILES, FormProblem, form_meta, ingest_audited,
+                                              outcome_json, received, summary_json)
 from knowledge.loaders.limits import human_size
 
 router = APIRouter(prefix="/api/admin", tags=["admin: content"])
@@ -37,7 +37,7 @@ def _source_or_404(request: Request, source_id: str, **kwargs):
 async def _files(request: Request, field: str, most: int):
     """The request's file parts under `field`, parsed only after the token was checked and the size announced."""
     limit = _container(request).settings.max_upload_bytes
-    if body_too_large(request.headers.get("content-length"), limit):
+    if body_too_large(request):
         raise HTTPException(413, f"Too large for one request: send fewer files at once (each up to "
                                  f"{human_size(limit)}).")
     form = await request.form(max_files=most + 1, max_fields=50)
@@ -66,14 +66,8 @@ async def upload_sources(request: Request, account: Account = ADMIN_TOKEN) -> di
                              competencies=_text(form, "competencies"), owner=_text(form, "owner"))
         except FormProblem as exc:
             raise HTTPException(422, str(exc)) from exc
-        actor, address = actor_of(request), client_address(request)
-
-        def work():
-            report = ingest_uploads(container.knowledge, container.settings.data_dir, files, meta)
-            audit_outcomes(container.engine, report.outcomes, actor=actor, address=address)
-            return report
-
-        report = await run_in_threadpool(work)
+        report = await ingest_audited(container, files, meta, actor=actor_of(request),
+                                      address=client_address(request))
     finally:
         await form.close()
     return {"summary": summary_json(report), "files": [outcome_json(o) for o in report.outcomes]}
@@ -136,15 +130,9 @@ async def replace_source(request: Request, source_id: str, account: Account = AD
     source = (await run_in_threadpool(_source_or_404, request, source_id, limit=1)).source
     form, files = await _files(request, "file", 1)
     try:
-        actor, address = actor_of(request), client_address(request)
-
-        def work():
-            report = ingest_uploads(container.knowledge, container.settings.data_dir, files,
-                                    replacement_meta(source), key=source.key)
-            audit_outcomes(container.engine, report.outcomes, actor=actor, address=address, replacing=source_id)
-            return report.outcomes[0]
-
-        outcome = await run_in_threadpool(work)
+        [outcome] = (await ingest_audited(container, files, replacement_meta(source), actor=actor_of(request),
+                                          address=client_address(request), key=source.key,
+                                          replacing=source_id)).outcomes
     finally:
         await form.close()
     return outcome_json(outcome)

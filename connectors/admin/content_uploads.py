@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from coach import accounts
@@ -32,7 +33,6 @@ from knowledge.metadata import SourceMeta, normalize_groups
 
 UPLOAD_KEY = "upload:"
 MAX_FILES = 200  # per request; the page sends one file per request, the API and the plain form a batch
-REQUEST_FILES_OF_MAX_SIZE = 10  # a request may carry this many files of the largest size allowed, plus form fields
 _STALE_S = 24 * 3600  # a folder left behind by a crash mid-upload is cleared by a later upload
 _ONE_AT_A_TIME = threading.Lock()
 STATUS_WORDS = {"failed": "refused"}  # what L&D reads for the knowledge base's "failed": the file was turned away
@@ -82,15 +82,6 @@ def form_meta(framework, *, audience: str | Iterable[str] = "", competencies: st
     if len(owner) > 200:
         raise FormProblem("The owner is longer than 200 characters.")
     return SourceMeta(audience=groups, competencies=tags, owner=owner or None)
-
-
-def body_too_large(content_length: str | None, max_file_bytes: int) -> bool:
-    """True when a request announces more than REQUEST_FILES_OF_MAX_SIZE files of the largest size allowed (checked
-    before the body is read, so a runaway upload is refused at its first byte)."""
-    try:
-        return int(content_length or 0) > max_file_bytes * REQUEST_FILES_OF_MAX_SIZE + 1024 * 1024
-    except ValueError:
-        return True
 
 
 def received(form_files: list) -> list[Received]:
@@ -158,6 +149,18 @@ def outcome_json(outcome: FileOutcome) -> dict:
 
 def summary_json(report: IngestReport) -> dict[str, int]:
     return {STATUS_WORDS.get(status, status): count for status, count in report.summary().items()}
+
+
+async def ingest_audited(container, files: list[Received], meta: SourceMeta, *, actor: str, address: str,
+                         key: str | None = None, replacing: str = "") -> IngestReport:
+    """`ingest_uploads` off the event loop, then what it changed (or refused) in the audit log, under `actor`.
+    Replacing a source: its `key` and id (`replacing`)."""
+    def work() -> IngestReport:
+        report = ingest_uploads(container.knowledge, container.settings.data_dir, files, meta, key=key)
+        audit_outcomes(container.engine, report.outcomes, actor=actor, address=address, replacing=replacing)
+        return report
+
+    return await run_in_threadpool(work)
 
 
 def audit_outcomes(engine, outcomes: Iterable[FileOutcome], *, actor: str, address: str, replacing: str = "") -> None:
