@@ -3,11 +3,15 @@ the form (errors shown next to their field), and `/coach nudges`: the manager's 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
+from coach.errors import CoachError
+from coach.nudges import forms, schedules
 from coach.nudges.forms import DAY_NAMES, REPEATS, TARGETS, NudgeForm, describe
 from coach.store.models import NudgeSchedule
+from connectors.slack.delivery import learner_id
 
 NUDGE_VIEW = "coach_nudge_form"
 ACTION_PREFIX = "nudge:"  # nudge:edit / nudge:pause / nudge:resume / nudge:delete, value = schedule id
@@ -127,12 +131,6 @@ def _button(kind: str, label: str, schedule_id: str, **extra) -> dict:
 
 def register(app, engine):
     """`/coach nudge`, `/coach nudges`, the modal's submission and the listing's buttons, on a Bolt app."""
-    import asyncio
-
-    from coach.errors import CoachError
-    from coach.nudges import forms, schedules
-    from connectors.slack.delivery import learner_id
-
     async def command(word: str, command: dict, context, client, respond) -> None:
         learner = learner_id(context.team_id, command["user_id"])
         try:
