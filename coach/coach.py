@@ -43,7 +43,8 @@ class Coach:
         intent = self_service.intent_of(message.text)
         if intent:
             reply = (self.lessons.suggestion_reply(message.learner_id) if intent == "lesson"
-                     else self_service.respond(self.engine, message.learner_id, intent, message.text))
+                     else self_service.respond(self.engine, message.learner_id, intent, message.text,
+                                             self.lessons.clock()))
             return to_asker(reply, message)
         if not self.rate.allow(message.learner_id):
             return Reply(text=SLOW_DOWN, mode="service")
@@ -102,7 +103,7 @@ class Coach:
                             note=self.redactor.redact(note[:2000]).text if note.strip() else None)
 
     def export(self, learner_id: str) -> dict:
-        return needs.export(self.engine, learner_id)
+        return needs.export(self.engine, learner_id, self.lessons.clock())
 
     def forget(self, learner_id: str) -> dict[str, int]:
         return needs.forget(self.engine, learner_id)

@@ -6,6 +6,7 @@ A declined question is a content gap for L&D. Only redacted text is ever stored.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
@@ -52,8 +53,8 @@ def needs_of(engine: Engine, learner_id: str) -> list[NeedPublic]:
     return [NeedPublic.model_validate(row, from_attributes=True) for row in rows]
 
 
-def export(engine: Engine, learner_id: str) -> dict:
-    """Everything kept about a learner ("what do you know about me?")."""
+def export(engine: Engine, learner_id: str, now: datetime | None = None) -> dict:
+    """Everything kept about a learner ("what do you know about me?"); `now` decides which reviews are due."""
     with session(engine) as db:
         learner = db.get(Learner, learner_id)
     return {
@@ -61,7 +62,7 @@ def export(engine: Engine, learner_id: str) -> dict:
         "profile": LearnerPublic.model_validate(learner, from_attributes=True).model_dump(mode="json") if learner else None,
         "questions": [n.model_dump(mode="json") for n in needs_of(engine, learner_id)],
         "reachable_in": addresses.of_learner(engine, learner_id),
-        "lessons": lessons.progress(engine, learner_id, utcnow()),
+        "lessons": lessons.progress(engine, learner_id, now or utcnow()),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
@@ -66,11 +67,11 @@ def set_preference(engine: Engine, learner_id: str, normal: str) -> Reply:
     return Reply(text=f"Done: {said}. Say *what do you know about me* to see all your settings.", mode="service")
 
 
-def respond(engine: Engine, learner_id: str, intent: str, text: str = "") -> Reply:
+def respond(engine: Engine, learner_id: str, intent: str, text: str = "", now: datetime | None = None) -> Reply:
     if intent == "preference":
         return set_preference(engine, learner_id, normalize(text))
     if intent == "export":
-        return Reply(text=describe(needs.export(engine, learner_id)), mode="service",
+        return Reply(text=describe(needs.export(engine, learner_id, now)), mode="service",
                      actions=[Action("forget", "Forget me")])
     if intent == "forget":
         kept = needs.export(engine, learner_id)
