@@ -29,13 +29,14 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import select
 
+from examples import CONTENT as SAMPLES
+
 TOPICS = ["mileage", "parental leave", "the VPN", "a laptop refund", "conference travel", "the dentist plan",
           "bike lease", "a visa letter", "home office chairs", "the pension scheme", "jury duty", "a sabbatical",
           "the parking permit", "desk booking", "train first class", "hotel limits", "a second monitor",
           "the canteen card", "language courses", "a moving allowance"]
 PHRASES = ["How do I get {}?", "who approves {}", "what is the policy on {}", "can I claim {} this year?",
            "{}: where do I apply?"]
-SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "content"
 ANSWER = ("# Mileage\nWhen you drive your own car to a client or customer for work, claim mileage in the expenses "
           "tool: 0.23 euros per kilometre. Add the trip's start and end address.\n")
 

@@ -72,12 +72,19 @@ def _prepare(container) -> None:
         console.print(f"Embedded {synced['embedded']} chunks for the current embedding model.")
     if container.settings.load_samples and container.knowledge.samples_pending():
         from coach.cli_lessons import load_into, report as report_lessons
-        from coach.lessons.authoring import SAMPLES as SAMPLE_LESSONS
+        from examples import LESSONS as SAMPLE_LESSONS
 
-        report_lessons(*load_into(container, [SAMPLE_LESSONS]))
-        with _progress() as progress:
-            task = progress.add_task("Loading the sample content", total=None)
-            report = container.knowledge.load_samples(lambda name: progress.advance(task))
+        try:
+            if not SAMPLE_LESSONS.is_dir():
+                raise CoachError(f"The sample lessons are missing from this install (no folder {SAMPLE_LESSONS}): "
+                                 "reinstall the package, or set COACH_LOAD_SAMPLES=false to start without them.")
+            report_lessons(*load_into(container, [SAMPLE_LESSONS]))
+            with _progress() as progress:
+                task = progress.add_task("Loading the sample content", total=None)
+                report = container.knowledge.load_samples(lambda name: progress.advance(task))
+        except CoachError as exc:
+            errors.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
         _print_summary(report)
 
 

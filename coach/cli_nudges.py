@@ -4,7 +4,9 @@ Part of the `coach` command (coach/cli.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 from typing import Annotated, Optional
 
 import typer
@@ -159,11 +161,19 @@ def worker() -> None:
 
     container = _container()
     settings = container.settings
-    try:
-        asyncio.run(run_dispatcher(container.engine, settings.data_dir, for_worker(container),
-                                   settings.nudges_per_day, say=console.print))
-    except KeyboardInterrupt:
-        console.print("Stopped.")
+
+    async def until_stopped() -> None:
+        """SIGTERM (a container stop, systemd) stops it as Ctrl-C does: the lock is released, the process exits 0."""
+        dispatching = asyncio.ensure_future(run_dispatcher(container.engine, settings.data_dir, for_worker(container),
+                                                           settings.nudges_per_day, say=console.print))
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(stop, dispatching.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await dispatching
+
+    console.print("Worker started.")
+    asyncio.run(until_stopped())
+    console.print("Stopped.")
 
 
 def team_needs(

@@ -9,8 +9,8 @@ import yaml
 
 from coach.errors import ConfigError
 from coach.text import tokenize
+from examples import COMPETENCIES as SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "competencies.yaml"
 
 
 @dataclass(frozen=True)

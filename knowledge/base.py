@@ -11,15 +11,16 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach.errors import ConfigError
 from coach.ports import Passage
 from coach.store.db import session
+from examples import CONTENT as SAMPLES
 from knowledge.ingest import (FileOutcome, Ingestor, IngestReport, Progress, _vector_entries, bump_corpus_version,
                               count_sources)
 from knowledge.metadata import SourceMeta
 from knowledge.models import EVERYONE, Chunk, KnowledgeState, Source, SourcePublic
 from knowledge.retrieval import HybridRetriever
 
-SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "content"
 
 
 class KnowledgeBase:
@@ -123,8 +124,11 @@ class KnowledgeBase:
         with session(self.engine) as db:
             return not (db.get(KnowledgeState, "samples_loaded") or count_sources(db))
 
-    def load_samples(self, progress: Progress | None = None) -> IngestReport:
-        report = self.ingest([SAMPLES], progress=progress) if SAMPLES.is_dir() else IngestReport()
+    def load_samples(self, progress: Progress | None = None, folder: Path = SAMPLES) -> IngestReport:
+        if not folder.is_dir():  # an install that lost its package data: say so, and try again next start
+            raise ConfigError(f"The sample content is missing from this install (no folder {folder}): reinstall "
+                              "the package, or set COACH_LOAD_SAMPLES=false to start without it.")
+        report = self.ingest([folder], progress=progress)
         with session(self.engine) as db:
             db.add(KnowledgeState(key="samples_loaded", value="1"))
             db.commit()

@@ -39,7 +39,6 @@ from pathlib import Path
 
 import yaml
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "examples" / "lessons"  # loaded on the first start
 
 MAX_BODY = 2_000  # characters; a micro-lesson is one idea, about 1,000
 MIN_OPTIONS, MAX_OPTIONS = 3, 6

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from coach.bootstrap import bootstrap
+from coach.errors import ConfigError
 from coach.store.db import session
 from knowledge.metadata import SourceMeta
 from knowledge.models import Chunk, Source
@@ -185,3 +186,12 @@ def test_changing_the_embedding_model_re_embeds(tmp_path, embedder):
     assert second.search("training budget booking portal", mode="dense")[0].title == "Training budget"
     names = [getattr(c, "name", c) for c in second.ingestor.vectors._client.list_collections()]
     assert sorted(names) == sorted([second.ingestor.vectors.collection.name, second.ingestor.headings.collection.name])
+
+
+def test_missing_sample_content_is_reported_and_stays_pending(container, tmp_path):
+    kb = container.knowledge
+    with pytest.raises(ConfigError, match="missing from this install.*COACH_LOAD_SAMPLES=false"):
+        kb.load_samples(folder=tmp_path / "not-installed")
+    assert kb.samples_pending() and kb.sources() == []  # not recorded as loaded: the next start tries again
+    report = kb.load_samples(folder=write_content(tmp_path / "content"))
+    assert report.summary()["added"] == 3 and not kb.samples_pending()
