@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from coach import seen
 from connectors.slack.bolt_app import build, make_client
 from connectors.slack.proactive import SlackDelivery
+from connectors.slack.requests import rejection
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,17 @@ def mount(app: FastAPI, container) -> None:
 
         handler, router = AsyncSlackRequestHandler(bolt), APIRouter()
 
-        async def handle(request: Request):
+        async def handle_event(request: Request):
+            refused = rejection(settings.slack_signing_secret, await request.body(), request.headers)
+            return refused or await handler.handle(request)  # Bolt reads the body Starlette keeps
+
+        async def handle_install(request: Request):
             return await handler.handle(request)
 
-        router.add_api_route("/slack/events", handle, methods=["POST"], include_in_schema=False)
+        router.add_api_route("/slack/events", handle_event, methods=["POST"], include_in_schema=False)
         if bolt.oauth_flow:
-            router.add_api_route("/slack/install", handle, methods=["GET"], include_in_schema=False)
-            router.add_api_route("/slack/oauth_redirect", handle, methods=["GET"], include_in_schema=False)
+            router.add_api_route("/slack/install", handle_install, methods=["GET"], include_in_schema=False)
+            router.add_api_route("/slack/oauth_redirect", handle_install, methods=["GET"], include_in_schema=False)
         app.include_router(router)
         log.info("Slack: events at /slack/events%s", " and installs at /slack/install" if bolt.oauth_flow else "")
     if settings.slack_app_token:
