@@ -9,7 +9,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from coach import managers, needs, self_service
+from coach import learner_page, managers, needs, self_service
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
 from coach.lessons.service import Lessons
@@ -53,7 +53,7 @@ class Coach:
         # placeholders such as <EMAIL> say nothing about the topic: searched without them, logged with them
         searched = replace(redacted, text=_PLACEHOLDER.sub(" ", redacted.text).strip() or redacted.text)
         decision, reply = self.answerer.answer(searched, on_partial)
-        if message.public and self.answerer.groups_of(message.learner_id):
+        if message.public and not message.shared and self.answerer.groups_of(message.learner_id):
             # the channel sees the `everyone` answer; what only this learner may read goes to them alone
             fuller_decision, fuller = self.answerer.answer(replace(searched, public=False))
             if not fuller.abstained and {c.source_id for c in fuller.cited} - {c.source_id for c in reply.cited}:
@@ -65,7 +65,7 @@ class Coach:
         """The micro-lesson on the question's topic, offered under the answer; and, when the learner keeps asking
         about one topic, a person to ask. Said privately when the question was asked in a channel."""
         stuck = self.lessons.stuck_on_questions(message.learner_id, topics)
-        lesson = self.lessons.for_need(message.learner_id, topics)
+        lesson = self.lessons.for_need(message.learner_id, topics, everyone_only=message.shared)
         if not stuck and not lesson:
             return reply
         if message.public and not reply.private:
@@ -83,7 +83,7 @@ class Coach:
             return Reply(text="Thanks: your feedback helps L&D improve the content.", mode="service")
         if kind == "forget_confirm":
             return self_service.forget(self.engine, learner_id)
-        if kind in ("forget", "resume"):
+        if kind in ("forget", "pause", "resume"):
             return self_service.respond(self.engine, learner_id, kind)
         if kind == "ask_human":
             return Reply(text=f"For a person who knows this, ask {self.human_contact}. Questions the content could not "
@@ -101,6 +101,10 @@ class Coach:
         needs.give_feedback(self.engine, need_id=need_id, learner_id=learner_id,
                             feedback="helpful" if helpful else "not_helpful",
                             note=self.redactor.redact(note[:2000]).text if note.strip() else None)
+
+    def page(self, learner_id: str) -> learner_page.LearnerPage:
+        """The learner's own page: due reviews, suggestions with their reason, recent questions, what is kept."""
+        return learner_page.page(self.lessons, learner_id, self.lessons.clock())
 
     def export(self, learner_id: str) -> dict:
         return needs.export(self.engine, learner_id, self.lessons.clock())

@@ -20,6 +20,9 @@ class IncomingMessage:
     locale: str = "en"
     platform: str = "web"  # web | cli | slack | teams
     public: bool = False  # others will read the reply (a channel): only content for `everyone` may be used
+    # people of another organisation are in the conversation (a Slack Connect channel): nothing beyond `everyone`
+    # content reaches it in any form, not even privately (no fuller answer, no offer of a restricted lesson)
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Citation:
 @dataclass(frozen=True)
 class Action:
     kind: Literal["helpful", "not_helpful", "lesson", "answer", "ask_human", "forget", "forget_confirm", "cancel",
-                  "resume"]
+                  "pause", "resume"]
     label: str
     value: str = ""  # what the core needs back when the learner picks it (e.g. the need id being rated)
 

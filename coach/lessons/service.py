@@ -44,10 +44,12 @@ class Lessons:
     def suggest(self, learner_id: str, k: int = 3) -> list[Suggestion]:
         return self._ranked(learner_id, k)[0]
 
-    def _ranked(self, learner_id: str, k: int) -> tuple[list[Suggestion], dict[str, Lesson]]:
-        """The k best lessons, and every lesson open to this learner by key (callers need their details)."""
+    def _ranked(self, learner_id: str, k: int, everyone_only: bool = False) -> tuple[list[Suggestion], dict[str, Lesson]]:
+        """The k best lessons, and every lesson open to this learner by key (callers need their details);
+        `everyone_only`: only lessons for everyone, whatever groups the learner is in."""
         learner = self._learner(learner_id)
-        lessons = {l.key: l for l in catalog.published(self.engine, list(learner.groups) if learner else [])}
+        groups = list(learner.groups) if learner and not everyone_only else []
+        lessons = {l.key: l for l in catalog.published(self.engine, groups)}
         infos = [LessonInfo(l.key, l.title, tuple(l.competencies), l.minutes) for l in lessons.values()]
         return rank(infos, self.signals(learner_id, learner), k), lessons
 
@@ -110,11 +112,11 @@ class Lessons:
                            if any(asked.get(c) for c in l.competencies) else "a short one to start with")
                 for l in fresh[:k]]
 
-    def for_need(self, learner_id: str, topics: list[str]) -> Action | None:
+    def for_need(self, learner_id: str, topics: list[str], everyone_only: bool = False) -> Action | None:
         """After an answer: the best lesson on the question's topics, offered once, as a button."""
         if not topics:
             return None
-        suggestions, lessons = self._ranked(learner_id, 10)
+        suggestions, lessons = self._ranked(learner_id, 10, everyone_only)
         best = next((s for s in suggestions if set(topics) & set(lessons[s.key].competencies)), None)
         if best is None:
             return None

@@ -16,7 +16,8 @@ from coach.learners import update_profile
 from coach.lessons import catalog
 from coach.messages import IncomingMessage
 from coach.store.db import session
-from coach.store.models import LessonAttempt, ReviewCard, ReviewLogEntry, TeamFocus, TopicFlag, utcnow
+from coach.store.models import (LessonAttempt, LessonOffer, ReviewCard, ReviewLogEntry, TeamFocus, TopicFlag,
+                                utcnow)
 from tests.conftest import write_content
 from tests.integration.lesson_files import lesson_file, load_test_lessons, write_lessons
 
@@ -191,3 +192,24 @@ def test_a_model_drafts_a_lesson_that_waits_for_approval(tmp_path, embedder):
     assert lesson.title == "Report phishing within the hour" and lesson.sources[0].endswith("security.txt")
     assert "security@example.com" in prompt and "information-security" in prompt  # the source and the framework
     assert catalog.published(container.engine) == []  # nobody sees it before L&D approves
+
+
+def test_the_learners_page_shows_due_reviews_suggestions_recent_questions_and_what_is_kept(coach, container):
+    empty = coach.page("newcomer")
+    assert not empty.keeps_anything and empty.recent == [] and empty.suggested  # starters for someone new
+    ask(coach, "How do I report a phishing e-mail to alice@example.com?")
+    ask(coach, "What is the canteen menu on Mars?")
+    coach.act("sam", "answer", "report-phishing:0")
+    coach.lessons.clock = lambda: FRIDAY_AFTERNOON + timedelta(days=30)  # the review fell due
+    page = coach.page("sam")
+    assert [line.key for line in page.due] == ["report-phishing"]
+    assert "report-phishing" not in [line.key for line in page.suggested] and all(l.reason for l in page.suggested)
+    assert "merit-budget" not in [line.key for line in page.suggested]  # Sam is not a manager
+    assert [(q.answered, "alice@" in q.question) for q in page.recent] == [(False, False), (True, False)]
+    assert page.kept_questions == 2 and page.kept_lessons == 1 and page.keeps_anything and not page.paused
+    assert coach.act("sam", "pause").mode == "service" and coach.page("sam").paused
+    with session(container.engine) as db:
+        offers = len(db.exec(select(LessonOffer)).all())
+    coach.page("sam")
+    with session(container.engine) as db:
+        assert len(db.exec(select(LessonOffer)).all()) == offers  # looking at one's page offers nothing

@@ -148,3 +148,21 @@ def test_what_is_kept_about_a_learner_is_never_answered_in_a_channel(container):
     container.coach.ask(IncomingMessage(learner_id="U9", text="How do I report phishing?"))
     reply = container.coach.ask(IncomingMessage(learner_id="U9", text="what do you know about me", public=True))
     assert "phishing" not in reply.text and "How do I report phishing?" in reply.private.text
+
+
+def test_in_a_channel_shared_with_another_organisation_nothing_restricted_goes_out_even_privately(container, tmp_path):
+    from coach.learners import update_profile
+    from tests.integration.lesson_files import load_test_lessons
+
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    load_test_lessons(container, tmp_path)
+    update_profile(container.engine, "M1", groups=["managers"])
+    question = "What is the merit budget in the salary review?"
+    shared = container.coach.ask(IncomingMessage(learner_id="M1", text=question, channel="channel", public=True,
+                                                 shared=True))
+    assert "3.5 percent" not in shared.text and shared.private is None  # not even to the manager, privately
+    offered = [a.value for r in (shared, shared.private) if r for a in r.actions if a.kind == "lesson"]
+    assert "merit-budget" not in offered  # a restricted lesson's title is restricted content too
+    # the same manager in a channel of their own organisation gets the fuller answer and the lesson privately
+    own = container.coach.ask(IncomingMessage(learner_id="M1", text=question, channel="channel", public=True))
+    assert own.private is not None and "3.5 percent" in own.private.text
