@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     teams_update_interval_s: float = Field(default=1.0, alias="TEAMS_UPDATE_INTERVAL_S")  # streamed updates, at most
     # the app's public https address, for the Teams app package (valid domains) and links
     public_url: str = Field(default="", alias="COACH_PUBLIC_URL")
+    # the privacy notice and terms of use the Teams app links to (its details page, the admin center); empty: the
+    # pages the app serves itself at <COACH_PUBLIC_URL>/privacy and /terms
+    privacy_url: str = Field(default="", alias="COACH_PRIVACY_URL")
+    terms_url: str = Field(default="", alias="COACH_TERMS_URL")
 
     # retrieval
     retrieval_candidates: int = Field(default=40, alias="COACH_RETRIEVAL_CANDIDATES")

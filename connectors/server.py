@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from connectors import web
+from connectors import policies, web
 from connectors.admin import mount as mount_admin
 from connectors.deliveries import Deliveries
 from connectors.slack.routes import mount as mount_slack
@@ -36,6 +36,7 @@ def create_app(container, teams_credentials=None) -> FastAPI:
         return {"status": "ok", "sources": len(container.knowledge.sources())}
 
     app.include_router(web.router)
+    app.include_router(policies.router)
     mount_admin(app, container)
     mount_slack(app, container)
     mount_teams(app, container, teams_credentials)

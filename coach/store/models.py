@@ -307,3 +307,13 @@ class GapNotice(SQLModel, table=True):
     asked_at: datetime
     reply: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # text, mode, citations
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PostedAnswer(SQLModel, table=True):
+    """A chat message that carries an answer, and the need it answers: Teams' own thumbs up / down name only the
+    message rated, possibly days and app processes later. Deleted with its need ("forget me")."""
+
+    key: str = Field(primary_key=True, max_length=64)  # sha256 of platform, conversation and message id
+    need_id: str = Field(sa_column=Column(String(32), ForeignKey("need.id", ondelete="CASCADE"), index=True,
+                                          nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,5 +1,6 @@
-"""The coach's Teams bot: questions in personal chats, group chats and channels; card actions; welcome on install;
-conversation references kept for later proactive messages. Translates Teams <-> core only."""
+"""The coach's Teams bot: questions in personal chats, group chats and channels; card actions and Teams' own feedback
+buttons; welcome on install; conversation references kept for later proactive messages. Translates Teams <-> core
+only."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from coach import addresses, seen
+from coach import addresses, posted_answers, seen
 from coach.conversation import Turn
 from coach.errors import NotFound
 from coach.learners import update_profile
 from coach.messages import IncomingMessage, Reply
 from coach.ports import SendResult
 from connectors.streaming import ask_showing_progress
-from connectors.teams import nudge_card
+from connectors.teams import feedback, nudge_card
 from connectors.teams.cards import answer_card, chosen
 from connectors.teams.delivery import FAILED, UNDELIVERED, Stream, answer_activity, card_activity, send
 
@@ -37,6 +38,7 @@ PRIVATE_ELSEWHERE = ("I have something for you alone (a fuller answer or a lesso
 _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE)
 _CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 _MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+_CARD_ERROR = "application/vnd.microsoft.error"
 
 
 def learner_id(activity: Activity) -> str:
@@ -45,8 +47,14 @@ def learner_id(activity: Activity) -> str:
 
 
 def tenant_of(activity: Activity) -> str:
-    tenant = (activity.channel_data or {}).get("tenant", {}) if isinstance(activity.channel_data, dict) else {}
+    tenant = (activity.channel_data.get("tenant") if isinstance(activity.channel_data, dict) else None) or {}
     return activity.conversation.tenant_id or tenant.get("id", "") or "default"
+
+
+def conversation_key(conversation_id: str) -> str:
+    """A channel thread's conversation id carries the thread (`19:...@thread.tacv2;messageid=...`); the channel's
+    message ids are unique without it, and an invoke on a message may name the channel alone."""
+    return conversation_id.split(";")[0]
 
 
 def question_text(activity: Activity) -> str:
@@ -117,14 +125,22 @@ class CoachBot(ActivityHandler):
             await self._deliver(stream, Activity(type="message", text=FAILED))
             return
         turns.extend([Turn("learner", text), Turn("coach", reply.text)])
-        await self._deliver(stream, answer_activity(reply, text_in_message=stream.streaming))
+        sent = await self._deliver(stream, answer_activity(reply, text_in_message=stream.streaming))
+        if sent and reply.need_id:
+            await self._posted(activity.conversation.id, reply.need_id, stream.stream_id, sent.id)
         if reply.private and not (await self.send(learner, reply.private)).delivered:
             await send(context, PRIVATE_ELSEWHERE)
 
-    async def _deliver(self, stream: Stream, activity: Activity) -> None:
-        """The final message; if Teams will not take it even after retries, say so in a short message."""
+    async def _posted(self, conversation_id: str, need_id: str, *message_ids: str) -> None:
+        """Remember which need a message answers, for Teams' feedback buttons under it."""
+        await asyncio.to_thread(posted_answers.remember, self.engine, platform=PLATFORM, need_id=need_id,
+                                conversation=conversation_key(conversation_id), message_ids=message_ids)
+
+    async def _deliver(self, stream: Stream, activity: Activity):
+        """The final message, and Teams' answer to it; if Teams will not take it even after retries, say so in a
+        short message (and answer None)."""
         try:
-            await stream.finish(activity)
+            return await stream.finish(activity)
         except (HttpOperationError, ClientRequestError):
             log.exception("Teams did not take an answer")
             try:
@@ -142,9 +158,15 @@ class CoachBot(ActivityHandler):
     # --- card actions ------------------------------------------------------------------------------------------
 
     async def on_invoke_activity(self, context: TurnContext):
+        if context.activity.name == feedback.SUBMIT_ACTION:
+            return await self.rate_message(context)
         if context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(context)
-        action = (context.activity.value or {}).get("action") or {}
+        value = context.activity.value
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict) or not isinstance(action.get("verb", ""), str) or \
+                not isinstance(action.get("data") or {}, dict):
+            return _card_error("the invoke's value is not a card action")
         if nudge_card.is_nudge_verb(action.get("verb")):  # the manager's nudge card: replaced by what follows
             outcome = await asyncio.to_thread(nudge_card.respond, self.engine, learner_id(context.activity),
                                               action["verb"], action.get("data") or {})
@@ -153,14 +175,35 @@ class CoachBot(ActivityHandler):
             return InvokeResponse(status=200, body=body)
         choice = chosen(action.get("data"), action.get("verb"))
         if not choice:
-            return InvokeResponse(status=400, body={"statusCode": 400, "type": "application/vnd.microsoft.error",
-                                                    "value": {"code": "BadRequest", "message": "unknown action"}})
+            return _card_error("unknown action")
         outcome = await self.act(context, *choice)
         if isinstance(outcome, Activity):  # the card is replaced by the outcome (e.g. "forget me" confirmed)
             body = {"statusCode": 200, "type": _CARD_RESPONSE, "value": outcome.attachments[0].content}
         else:
             body = {"statusCode": 200, "type": _MESSAGE_RESPONSE, "value": outcome or "Done."}
         return InvokeResponse(status=200, body=body)
+
+    async def rate_message(self, context: TurnContext) -> InvokeResponse:
+        """Teams' feedback buttons: the card's Helpful / Not helpful for the need the rated message answers. Teams
+        wants 200 and an empty object whatever came of it (it shows nothing back), so a rating that cannot count
+        (of someone else's answer, or a deleted one) is only logged; a value Teams does not send gets 400."""
+        activity = context.activity
+        rated = feedback.rating(activity.value)
+        if rated is None or not activity.reply_to_id:
+            return InvokeResponse(status=400, body={"error": "not a rating of a message, as Teams sends one"})
+        need_id = await asyncio.to_thread(posted_answers.need_of, self.engine, platform=PLATFORM,
+                                          conversation=conversation_key(activity.conversation.id),
+                                          message_id=activity.reply_to_id)
+        try:
+            if need_id:
+                await asyncio.to_thread(self.coach.feedback, need_id=need_id, learner_id=learner_id(activity),
+                                        helpful=rated[0], note=rated[1])
+            else:
+                log.info("Teams: message %s was rated, but no answer to a question is on record for it",
+                         activity.reply_to_id)
+        except NotFound as exc:
+            log.info("Teams: a rating of message %s did not count (%s)", activity.reply_to_id, exc)
+        return InvokeResponse(status=200, body={})
 
     async def act(self, context: TurnContext, kind: str, value: str, note: str) -> Activity | str:
         """A button under a reply: a short confirmation (str), or a card that replaces the one clicked."""
@@ -221,7 +264,9 @@ class CoachBot(ActivityHandler):
         activity = answer_activity(reply, text_in_message=False)
 
         async def deliver(turn: TurnContext) -> None:
-            await send(turn, activity)
+            sent = await send(turn, activity)
+            if sent and reply.need_id:
+                await self._posted(turn.activity.conversation.id, reply.need_id, sent.id)
 
         try:
             if learner.startswith(CHANNEL_PREFIX):  # a manager's nudge to a channel: a new post there
@@ -261,3 +306,9 @@ class CoachBot(ActivityHandler):
             await deliver(turn)
 
         await self.adapter.create_conversation(self.app_id, opened, parameters, member.channel_id, member.service_url)
+
+
+def _card_error(message: str) -> InvokeResponse:
+    """Universal Actions' error answer to an `adaptiveCard/action` invoke (botbuilder's own, for a malformed value)."""
+    return InvokeResponse(status=400, body={"statusCode": 400, "type": _CARD_ERROR,
+                                            "value": {"code": "BadRequest", "message": message}})

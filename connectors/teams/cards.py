@@ -10,6 +10,7 @@ from coach.messages import Action, Citation, Reply
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # what Teams renders for bots on desktop, web and mobile
+MAX_CITATIONS = 20
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEB_LINK = re.compile(r"(?:https?://|mailto:)\S+$", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -108,12 +109,13 @@ def chosen(data: dict | None, verb: str | None = None) -> tuple[str, str, str] |
 
 def citation_entity(reply: Reply) -> dict:
     """Teams' own citation format for a message whose text carries [n] markers (and the AI label when a language
-    model wrote the answer)."""
+    model wrote the answer), as Microsoft's "Enhance AI-generated bot messages" page describes it; Teams refuses a
+    message with more than 20 citations."""
     entity = {"type": "https://schema.org/Message", "@type": "Message", "@context": "https://schema.org", "@id": "",
               "citation": [{"@type": "Claim", "position": c.n, "appearance": {
                   "@type": "DigitalDocument", "name": (c.title.strip() or c.source_id)[:80],
                   "abstract": " · ".join(p for p in (c.where.strip(), f"updated {_date(c.updated_at)}") if p)[:160],
-                  **({"url": c.link} if _WEB_LINK.match(c.link) else {})}} for c in reply.cited]}
+                  **({"url": c.link} if _WEB_LINK.match(c.link) else {})}} for c in reply.cited[:MAX_CITATIONS]]}
     if reply.mode == "generated":
         entity["additionalType"] = ["AIGeneratedContent"]
     return entity

@@ -11,6 +11,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, Entity
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from coach.messages import Reply
+from connectors.teams import feedback
 from connectors.teams.cards import answer_card, attachment, citation_entity
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,12 @@ def entity(fields: dict) -> Entity:
 
 def answer_activity(reply: Reply, *, text_in_message: bool) -> Activity:
     """In a personal chat the answer is the message text (markdown, with Teams' citation pills) and the card carries
-    the sources and buttons; elsewhere the card carries everything."""
+    the sources and buttons; elsewhere the card carries everything. An answer to a question (it has a need) gets
+    Teams' feedback buttons too."""
     content = answer_card(reply, with_text=not text_in_message)
     activity = Activity(type=ActivityTypes.message, text=reply.text if text_in_message else "",
-                        text_format="markdown", attachments=[Attachment(**_card(content))])
+                        text_format="markdown", attachments=[Attachment(**_card(content))],
+                        channel_data=feedback.channel_data() if reply.need_id else None)
     if reply.cited or reply.mode == "generated":
         activity.entities = [entity(citation_entity(reply))]
     return activity
@@ -106,11 +109,12 @@ class Stream:
         self.shown = text
         await self._chunk(text, "streaming")
 
-    async def finish(self, activity: Activity) -> None:
+    async def finish(self, activity: Activity):
+        """The final message; returns Teams' answer (its `id`, besides the stream's, names the message later)."""
         if self.streaming:
             activity.entities = [entity({"type": "streaminfo", "streamId": self.stream_id, "streamType": "final"}),
                                  *(activity.entities or [])]
-        await send(self.context, activity)
+        return await send(self.context, activity)
 
     async def _chunk(self, text: str, kind: str):
         self.sequence += 1

@@ -24,8 +24,8 @@ def request_of(text: str) -> str | None:
     return REQUESTS.get(text.strip().lower().rstrip(".!?"))
 
 
-def is_nudge_verb(verb: str | None) -> bool:
-    return bool(verb) and verb.startswith("nudge_")
+def is_nudge_verb(verb: object) -> bool:
+    return isinstance(verb, str) and verb.startswith("nudge_")
 
 
 def _choices(pairs) -> list[dict]:

@@ -12,7 +12,12 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw
 
-SCHEMA = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
+from connectors.policies import PRIVACY_PATH, TERMS_PATH
+
+# the newest manifest Microsoft publishes; every version since 1.22 requires the same properties, and what they
+# add for bots (the Copilot scope, prompt-type commands, slash triggers with targeted messages) is opt-in and left out
+MANIFEST_VERSION = "1.29"
+SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 ACCENT = "#3B5BDB"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 COMMANDS = [  # (title <= 32, description <= 128): what coach/self_service.py and nudge_card.py recognise
@@ -56,13 +61,15 @@ def build_manifest(settings) -> dict:
                          "e.g. COACH_PUBLIC_URL=https://coach.example.com.")
     company = (settings.company_name or "").strip() or "Learning coach"
     commands = [{"title": t, "description": d} for t, d in COMMANDS]
+    developer = {"name": company[:32], "websiteUrl": base,
+                 "privacyUrl": _page_url("COACH_PRIVACY_URL", settings.privacy_url, base + PRIVACY_PATH),
+                 "termsOfUseUrl": _page_url("COACH_TERMS_URL", settings.terms_url, base + TERMS_PATH)}
     return {
         "$schema": SCHEMA,
-        "manifestVersion": "1.17",
+        "manifestVersion": MANIFEST_VERSION,
         "version": app_version(),
         "id": app_id,
-        "packageName": "com.learningcoach.bot",
-        "developer": {"name": company[:32], "websiteUrl": base, "privacyUrl": base, "termsOfUseUrl": base},
+        "developer": developer,
         "name": {"short": "Learning coach", "full": f"Learning coach for {company}"[:100]},
         "description": {
             "short": "Answers work questions from your company's learning content, with sources."[:80],
@@ -84,6 +91,18 @@ def build_manifest(settings) -> dict:
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [host],
     }
+
+
+def _page_url(setting: str, value: str, default: str) -> str:
+    """The company's own notice when the setting names one, else the app's own page; over https, like the app."""
+    url = (value or "").strip()
+    if not url:
+        return default
+    if not url.lower().startswith("https://") or not urlsplit(url).hostname:
+        raise ValueError(f"{setting} is {url!r}: set it to the https address of the company's page (e.g. "
+                         f"{setting}=https://intranet.example.com/learning-coach), or leave it empty to link "
+                         f"the coach's own page, {default}.")
+    return url
 
 
 def app_version() -> str:

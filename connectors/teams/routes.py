@@ -7,6 +7,7 @@ import logging
 
 from botbuilder.core import CloudAdapterBase
 from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector import Channels
 from botframework.connector.auth import (AuthenticationConfiguration, AuthenticationConstants,
                                          BotFrameworkAuthenticationFactory, PasswordServiceClientCredentialFactory,
                                          ServiceClientCredentialsFactory)
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
 from connectors.teams.bot import CoachBot
+from connectors.teams.requests import parse
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +68,21 @@ def mount(app: FastAPI, container, credentials: ServiceClientCredentialsFactory 
     app.state.teams = bot
     app.state.deliveries.add(bot)
 
+    authentication = adapter.bot_framework_authentication
+
     async def messages(request: Request) -> Response:
+        """A caller without a valid token learns nothing about the body check: with an app id, a malformed body
+        is told apart (400) only once its token passes every check that needs no activity (signature, issuer,
+        audience, expiry, the key's endorsement for Teams); the service URL claim is checked against the activity's
+        once there is one."""
+        header = request.headers.get("Authorization", "")
+        activity, problem = parse(await request.body())
         try:
-            activity = Activity().deserialize(await request.json())
-        except ValueError:
-            return JSONResponse({"error": "the body is not a Bot Framework activity"}, status_code=400)
-        if not activity.type or not activity.conversation or not activity.service_url:
-            return JSONResponse({"error": "the activity has no type, conversation or serviceUrl"}, status_code=400)
-        try:
-            auth = await adapter.bot_framework_authentication.authenticate_request(
-                activity, request.headers.get("Authorization", ""))
+            if activity is None:
+                if settings.microsoft_app_id:
+                    await authentication.authenticate_request(Activity(channel_id=Channels.ms_teams), header)
+                return JSONResponse({"error": f"malformed activity: {problem}"}, status_code=400)
+            auth = await authentication.authenticate_request(activity, header)
         except Exception as exc:  # botbuilder raises PermissionError, jwt errors, KeyError… for a bad token
             log.warning("Teams: refused an activity (%s)", exc)
             return JSONResponse({"error": "unauthorized"}, status_code=401)

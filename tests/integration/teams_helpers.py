@@ -1,8 +1,9 @@
-"""Bot Framework activities as Teams sends them: personal and channel messages, card actions, installs."""
+"""Bot Framework activities as Teams sends them: personal and channel messages, card actions, installs, ratings."""
 
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime
 
 TENANT = "tenant-northwind"
@@ -48,3 +49,13 @@ def card_action(service_url: str, verb: str, value: str, who: str = "sam", note:
 def installed(service_url: str, who: str = "sam") -> dict:
     return _activity("conversationUpdate", service_url, user(who),
                      {"id": f"a:personal-{who}", "conversationType": "personal"}, membersAdded=[BOT])
+
+
+def rating(service_url: str, reply_to: str, reaction: str = "like", text: str = "", who: str = "sam",
+           conversation: dict | None = None, feedback: object = None) -> dict:
+    """A click on Teams' own feedback buttons under a message, after its form: Microsoft's sample payload ("Enhance
+    AI-generated bot messages"), `feedback` a JSON string holding the form's `feedbackText` unless given."""
+    value = {"reaction": reaction, "feedback": json.dumps({"feedbackText": text}) if feedback is None else feedback}
+    return _activity("invoke", service_url, user(who), conversation or {
+        "id": f"a:personal-{who}", "conversationType": "personal"}, name="message/submitAction", replyToId=reply_to,
+        value={"actionName": "feedback", "actionValue": value})

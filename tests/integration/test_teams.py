@@ -265,6 +265,7 @@ def test_a_written_answer_streams_into_the_personal_chat_at_most_once_per_interv
     assert {e["type"] for e in answer.activity["entities"]} == {"streaminfo", "https://schema.org/Message"}
     message_entity = next(e for e in answer.activity["entities"] if e["type"] == "https://schema.org/Message")
     assert message_entity["additionalType"] == ["AIGeneratedContent"]
+    assert answer.activity["channelData"] == {"feedbackLoop": {"type": "default"}}  # with Teams' feedback buttons
 
 
 def test_a_micro_lesson_is_offered_under_an_answer_and_graded_from_its_card(teams, connector, tmp_path):

@@ -66,6 +66,27 @@ def test_citations_use_teams_format_and_only_written_answers_carry_the_ai_label(
         ["AIGeneratedContent"]
 
 
+def test_the_citation_entity_has_the_shape_microsofts_docs_give_and_at_most_20_citations():
+    long_title = "A" * 120
+    reply = Reply(text=" ".join(f"[{n}]" for n in range(1, 26)), mode="generated",
+                  citations=[cite(n, long_title if n == 1 else f"Guide {n}") for n in range(1, 26)])
+    entity = citation_entity(reply)
+    assert {k: entity[k] for k in ("type", "@type", "@context", "additionalType")} == {
+        "type": "https://schema.org/Message", "@type": "Message", "@context": "https://schema.org",
+        "additionalType": ["AIGeneratedContent"]}
+    assert [c["position"] for c in entity["citation"]] == list(range(1, 21))  # Teams refuses a message with more
+    first = entity["citation"][0]
+    assert first["@type"] == "Claim" and first["appearance"]["@type"] == "DigitalDocument"
+    assert len(first["appearance"]["name"]) == 80 and 0 < len(first["appearance"]["abstract"]) <= 160
+
+
+def test_only_an_answer_to_a_question_switches_on_teams_feedback_buttons():
+    answer = Reply(text="From the guide [1].", citations=[cite(1)], need_id="n1")
+    assert answer_activity(answer, text_in_message=True).serialize()["channelData"] == {
+        "feedbackLoop": {"type": "default"}}
+    assert "channelData" not in answer_activity(Reply(text="Paused.", mode="service"), text_in_message=True).serialize()
+
+
 def test_an_answer_activity_serializes_its_card_and_entities():
     reply = Reply(text="From the guide [1].", citations=[cite(1)], actions=[Action("helpful", "Helpful", "n")])
     personal = answer_activity(reply, text_in_message=True).serialize()

@@ -8,15 +8,17 @@ import re
 import zipfile
 
 import pytest
+from jsonschema import Draft7Validator
 from PIL import Image
 from typer.testing import CliRunner
 
 from coach.cli import app
 from connectors.teams.package import build_package
-from tests.conftest import make_settings
+from tests.conftest import REPO, make_settings
 
 APP_ID = "1f2e3d4c-5b6a-4789-8abc-def012345678"
 URL = "https://coach.example.com"
+SCHEMAS = REPO / "tests" / "schemas" / "teams"  # Microsoft's own, one file per manifestVersion (see README there)
 runner = CliRunner()
 
 
@@ -46,11 +48,12 @@ def test_package_holds_a_manifest_for_the_configured_bot_and_two_icons(tmp_path)
     names, manifest, color, outline = _read(path)
 
     assert names == {"manifest.json", "color.png", "outline.png"}
-    assert manifest["manifestVersion"] == "1.17" and "v1.17/MicrosoftTeams.schema.json" in manifest["$schema"]
+    assert manifest["manifestVersion"] == "1.29" and "packageName" not in manifest
     assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
     assert manifest["developer"]["name"] == "Acme"
-    assert all(manifest["developer"][k].startswith("https://") for k in ("websiteUrl", "privacyUrl", "termsOfUseUrl"))
+    assert manifest["developer"] == {"name": "Acme", "websiteUrl": URL, "privacyUrl": f"{URL}/privacy",
+                                     "termsOfUseUrl": f"{URL}/terms"}  # the pages the app serves itself
     assert manifest["validDomains"] == ["coach.example.com"]
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
     assert re.fullmatch(r"#[0-9a-fA-F]{6}", manifest["accentColor"])
@@ -69,6 +72,44 @@ def test_package_holds_a_manifest_for_the_configured_bot_and_two_icons(tmp_path)
         titles = [c["title"] for c in command_list["commands"]]
         assert {"help", "what do you know about me", "pause", "resume", "forget me"} <= set(titles)
         assert all(len(c["title"]) <= 32 and 0 < len(c["description"]) <= 128 for c in command_list["commands"])
+
+
+def schema_errors(manifest: dict) -> list[str]:
+    """Every way the manifest breaks Microsoft's schema of the version it claims. Draft-07, as the schema is written
+    (`const`, `if`/`then`), although its `$schema` still says draft-04, under which both would be skipped."""
+    schema = json.loads((SCHEMAS / f"{manifest['manifestVersion']}.json").read_text())
+    validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(manifest)]
+
+
+@pytest.mark.parametrize("values", [{}, {"COACH_COMPANY_NAME": "Ä" * 300, "COACH_PRIVACY_URL": "https://hr.acme.test/p",
+                                         "COACH_TERMS_URL": "https://hr.acme.test/t"}])
+def test_the_manifest_is_valid_against_microsofts_schema_of_the_version_it_claims(tmp_path, values):
+    _, manifest, _, _ = _read(_package(tmp_path, **values))
+    version = manifest["manifestVersion"]
+    hosted = f"https://developer.microsoft.com/json-schemas/teams/v{version}/MicrosoftTeams.schema.json"
+    assert manifest["$schema"] == hosted
+    assert schema_errors(manifest) == []
+
+    assert any("packageName" in e for e in schema_errors(manifest | {"packageName": "com.learningcoach.bot"}))
+    assert schema_errors(manifest | {"developer": {"name": "Acme"}})  # the check sees what is missing, too
+
+
+def test_privacy_and_terms_links_are_the_companys_own_when_set(tmp_path):
+    _, manifest, _, _ = _read(_package(tmp_path, COACH_PRIVACY_URL="https://intranet.acme.test/privacy/coach",
+                                       COACH_TERMS_URL=" https://intranet.acme.test/it-policy "))
+    assert manifest["developer"]["privacyUrl"] == "https://intranet.acme.test/privacy/coach"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://intranet.acme.test/it-policy"
+    assert manifest["developer"]["websiteUrl"] == URL
+
+
+@pytest.mark.parametrize("setting", ["COACH_PRIVACY_URL", "COACH_TERMS_URL"])
+@pytest.mark.parametrize("url", ["http://intranet.acme.test/privacy", "intranet.acme.test/privacy", "https://"])
+def test_a_privacy_or_terms_link_that_is_not_https_is_refused_by_name(tmp_path, setting, url):
+    with pytest.raises(ValueError, match=setting) as info:
+        _package(tmp_path, **{setting: url})
+    assert "https" in str(info.value) and URL in str(info.value)  # and which page an empty setting links instead
+    assert not (tmp_path / "out" / "teams.zip").exists()
 
 
 def test_icons_are_the_sizes_and_colours_teams_requires(tmp_path):
