@@ -83,8 +83,8 @@ class Coach:
             return Reply(text="Thanks: your feedback helps L&D improve the content.", mode="service")
         if kind == "forget_confirm":
             return self_service.forget(self.engine, learner_id)
-        if kind in ("forget", "pause", "resume"):
-            return self_service.respond(self.engine, learner_id, kind)
+        if kind in ("forget", "pause", "resume", "export"):
+            return self_service.respond(self.engine, learner_id, kind, now=self.lessons.clock())
         if kind == "ask_human":
             return Reply(text=f"For a person who knows this, ask {self.human_contact}. Questions the content could not "
                               "answer reach L&D as content gaps.", mode="service")

@@ -43,7 +43,7 @@ class Citation:
 @dataclass(frozen=True)
 class Action:
     kind: Literal["helpful", "not_helpful", "lesson", "answer", "ask_human", "forget", "forget_confirm", "cancel",
-                  "pause", "resume"]
+                  "pause", "resume", "export"]
     label: str
     value: str = ""  # what the core needs back when the learner picks it (e.g. the need id being rated)
 

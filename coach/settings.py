@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     slack_client_secret: str = Field(default="", alias="SLACK_CLIENT_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     slack_update_interval_s: float = Field(default=1.0, alias="SLACK_UPDATE_INTERVAL_S")  # streamed edits, at most
+    # answers in threads (every DM, every channel answer) stream with Slack's chat.startStream; false: a placeholder
+    # edited as the answer grows (Slack falls back to that by itself where it will not stream)
+    slack_native_streaming: bool = Field(default=True, alias="SLACK_NATIVE_STREAMING")
     slack_sends_per_second: float = Field(default=5.0, alias="SLACK_SENDS_PER_SECOND")  # proactive DMs, per workspace
 
     # Teams (Bot Framework): activities at /api/messages; with an empty app id it runs unauthenticated (local use with

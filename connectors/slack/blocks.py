@@ -1,5 +1,5 @@
-"""Slack Block Kit for the core's replies: Markdown to Slack mrkdwn, answer blocks with sources and buttons,
-the streaming placeholder, the plain-text fallback, and the action_id scheme of the buttons."""
+"""Slack Block Kit for the core's replies: Markdown to Slack mrkdwn, answer blocks with sources, buttons and Slack's
+own feedback buttons, the streaming placeholder, the plain-text fallback, and the action_id scheme of the buttons."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ SECTION_LIMIT = 3000  # characters of a section's text
 BLOCK_LIMIT = 50  # blocks in one message
 BUTTON_LIMIT = 25  # elements in one actions block
 ACTION_PREFIX = "coach:"
+FEEDBACK_ACTION = ACTION_PREFIX + "feedback"  # Slack's thumbs up/down under an answer; the value says which and whose
+FEEDBACK_KINDS = ("helpful", "not_helpful")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _BOLD_MARK = "\x01"  # stands for a converted bold marker until italics are done
 _WEB_LINK = re.compile(r"(?:https?://|mailto:)\S+$", re.IGNORECASE)
@@ -132,14 +134,16 @@ def _url(url: str) -> str:
 
 # --- blocks ------------------------------------------------------------------------------------------------------
 
-def answer_blocks(reply: Reply) -> list[dict]:
-    """Notice (context), answer text (sections), sources (sections), buttons (actions): at most 50 blocks."""
+def answer_blocks(reply: Reply, *, text: bool = True) -> list[dict]:
+    """Notice (context), answer text (sections; `text=False` when Slack streamed it already), sources (sections),
+    buttons (actions) and the feedback buttons (context_actions): at most 50 blocks."""
     links = {c.n: c.link for c in reply.citations if _WEB_LINK.match(c.link)}
     head = [_context(to_mrkdwn(reply.notice))] if reply.notice.strip() else []
-    body = [_section(chunk) for chunk in _split(_render(reply.text, links, plain=False))]
+    body = [_section(chunk) for chunk in _split(_render(reply.text, links, plain=False))] if text else []
     if reply.citations:
         body += [_section(chunk) for chunk in _split(_sources(reply))]
-    tail = _buttons(reply.actions)
+    rating = _feedback(reply.actions)
+    tail = _buttons([a for a in reply.actions if not (rating and a.kind in FEEDBACK_KINDS)]) + rating
     room = BLOCK_LIMIT - len(head) - len(tail)
     if len(body) > room:
         body = body[:room - 1] + [_context("_…the rest did not fit in one Slack message._")]
@@ -164,9 +168,13 @@ def fallback_text(reply: Reply) -> str:
     return cut.rstrip() + "…"
 
 
-def button_action(action_id: str) -> str:
-    """The action kind of a button's action_id: "coach:helpful" and "coach:helpful:1" are both "helpful"."""
-    return action_id.removeprefix(ACTION_PREFIX).split(":", 1)[0]
+def button_action(action: dict) -> tuple[str, str]:
+    """The core's (kind, value) of a clicked element: a button's action_id names the kind ("coach:helpful" and
+    "coach:helpful:1" are both "helpful"); a feedback button's value carries both ("helpful:NEED")."""
+    if action.get("type") == "feedback_buttons" or action.get("action_id") == FEEDBACK_ACTION:
+        kind, _, value = action.get("value", "").partition(":")
+        return kind, value
+    return action["action_id"].removeprefix(ACTION_PREFIX).split(":", 1)[0], action.get("value", "")
 
 
 def _sources(reply: Reply) -> str:
@@ -197,6 +205,21 @@ def _buttons(actions: list[Action]) -> list[dict]:
             button["style"] = "danger"
         elements.append(button)
     return [{"type": "actions", "elements": elements}] if elements else []
+
+
+def _feedback(actions: list[Action]) -> list[dict]:
+    """Slack's feedback buttons (a context_actions block) for the answer's Helpful / Not helpful."""
+    rated = {a.kind: a for a in actions if a.kind in FEEDBACK_KINDS}
+    if set(rated) != set(FEEDBACK_KINDS):
+        return []
+
+    def button(action: Action) -> dict:
+        return {"text": {"type": "plain_text", "text": action.label[:75], "emoji": True},
+                "accessibility_label": f"{action.label} answer"[:75], "value": f"{action.kind}:{action.value}"}
+
+    return [{"type": "context_actions", "elements": [{
+        "type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
+        "positive_button": button(rated["helpful"]), "negative_button": button(rated["not_helpful"])}]}]
 
 
 def _section(text: str) -> dict:

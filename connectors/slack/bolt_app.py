@@ -1,8 +1,10 @@
 """The coach in Slack: Bolt listeners that translate Slack events, commands and clicks to the core and back.
 
-Every request is verified by Bolt (signature and 5-minute timestamp window: 401 otherwise) and acknowledged before
-any answer is made. Each message is answered once: its (team, channel, ts) is claimed in the database first, which
-absorbs Slack's retries, the twin `message` event of an `app_mention` and redelivery after a restart.
+Every request is verified (signature and 5-minute timestamp window: 401 otherwise) and acknowledged before any
+answer is made. Each message is answered once: its (team, channel, ts) is claimed in the database first, which
+absorbs Slack's retries, the twin `message` event of an `app_mention` and redelivery after a restart. Direct
+messages are answered in their own thread (Slack's agent experience makes every DM message a thread root); the
+Messages and Home tabs are in connectors/slack/agent.py and home.py.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import logging
 import re
 
-from slack_bolt.async_app import AsyncApp, AsyncAssistant
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -21,16 +23,20 @@ from coach import seen
 from coach.errors import NotFound
 from coach.learners import groups_of, update_profile
 from coach.messages import IncomingMessage
+from connectors.slack import agent
 from connectors.slack.blocks import answer_blocks, button_action, fallback_text
+from connectors.slack.connect import SharedChannels, outside
 from connectors.slack.delivery import FAILED, THINKING, Place, Replier, learner_id
+from connectors.slack.home import after_home_action
 from connectors.slack.installations import Installations, OAuthStates
 from connectors.slack.nudge_modal import register as register_nudges
 from connectors.slack.text import plain_text
 
 log = logging.getLogger(__name__)
 
-SCOPES = ["app_mentions:read", "assistant:write", "channels:history", "chat:write", "commands", "groups:history",
-          "im:history", "im:read", "im:write", "mpim:history", "users:read"]
+SCOPES = ["app_mentions:read", "assistant:write", "channels:history", "channels:read", "chat:write", "commands",
+          "groups:history", "groups:read", "im:history", "im:read", "im:write", "mpim:history", "mpim:read",
+          "users:read"]
 # `/coach <word>`: what the word means to the core (anything else is a question)
 COMMANDS = {"": "help", "help": "help", "profile": "what do you know about me", "me": "what do you know about me",
             "forget": "forget me", "pause": "pause", "resume": "resume", "lesson": "lesson"}
@@ -56,73 +62,68 @@ def build(container) -> AsyncApp:
             installation_store=Installations(settings.slack_client_id, engine),
             state_store=OAuthStates(engine))) if oauth else None,
     )
-    replier, known = Replier(coach, settings.slack_update_interval_s), set()
+    replier = Replier(coach, settings.slack_update_interval_s, settings.slack_native_streaming)
+    known, channels = set(), SharedChannels()
 
-    async def get_to_know(client: AsyncWebClient, team: str, user: str) -> None:
-        """A new learner's name (so the redactor removes it) and time zone (for nudges), from their Slack profile."""
+    async def get_to_know(client: AsyncWebClient, team: str, user: str) -> bool:
+        """A new learner's name (so the redactor removes it) and time zone (for nudges), from their Slack profile;
+        True when the coach met them just now."""
         learner = learner_id(team, user)
         if learner in known or await asyncio.to_thread(groups_of, engine, learner) is not None:
             known.add(learner)
-            return
+            return False
         try:
             info = (await client.users_info(user=user))["user"]
-        except Exception as exc:  # a profile helps; without one the question is still answered
-            log.warning("users.info failed for a new learner: %s", exc)
-            return
+        except Exception as exc:  # a profile helps; without one the question is still answered (and the next
+            log.warning("users.info failed for a new learner: %s", exc)  # message tries again)
+            return False
         name = info.get("real_name") or info.get("profile", {}).get("real_name", "")
         await asyncio.to_thread(update_profile, engine, learner, display_name=name or None,
                                 timezone=info.get("tz") or None)
         if name:
             coach.redactor.add_names([name])
         known.add(learner)
+        return True
 
-    async def answer_once(event: dict, context, client: AsyncWebClient, *, public: bool, thread_ts: str | None) -> None:
+    async def answer_once(event: dict, body: dict, context, client: AsyncWebClient, *, public: bool,
+                          thread_ts: str) -> None:
         team = context.team_id or event.get("team", "")
         key = f"slack:msg:{team}:{event['channel']}:{event['ts']}"
         if not await asyncio.to_thread(seen.first_time, engine, key):
             return  # a retry, the twin of a mention, or a redelivery: answered already
-        if public and thread_ts:  # follow-ups in this thread are for the coach even without a mention
+        if public:  # follow-ups in this thread are for the coach even without a mention
             await asyncio.to_thread(seen.first_time, engine, thread_key(team, event["channel"], thread_ts))
         await get_to_know(client, team, event["user"])
+        shared = await channels.shared(client, body=body, sender=event, channel=event["channel"], team=team,
+                                       enterprise=context.enterprise_id)
+        user_team = event.get("user_team") if outside(event.get("user_team"), team, None) else ""
         place = Place(team=team, channel=event["channel"], user=event["user"], ts=event["ts"], thread_ts=thread_ts,
-                      public=public)
+                      public=public, shared=shared, user_team=user_team or "")
         await replier.answer(client, place, plain_text(event.get("text", ""), context.bot_user_id),
                              context.bot_user_id)
 
     @app.event("app_mention")
-    async def on_mention(event, context, client):
+    async def on_mention(event, body, context, client):
         if not event.get("bot_id"):
-            await answer_once(event, context, client, public=True, thread_ts=event.get("thread_ts") or event["ts"])
+            await answer_once(event, body, context, client, public=True,
+                              thread_ts=event.get("thread_ts") or event["ts"])
 
     @app.event("message")
-    async def on_message(event, context, client):
+    async def on_message(event, body, context, client):
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return  # edits, joins, other bots (Bolt already drops the coach's own messages)
-        if event.get("channel_type") == "im":
-            await answer_once(event, context, client, public=False, thread_ts=event.get("thread_ts"))
+        if event.get("channel_type") == "im":  # each DM message is a thread root, or a reply in one
+            await answer_once(event, body, context, client, public=False,
+                              thread_ts=event.get("thread_ts") or event["ts"])
             return
         thread_ts = event.get("thread_ts")
         mentioned = context.bot_user_id and f"<@{context.bot_user_id}" in event.get("text", "")
         team = context.team_id or event.get("team", "")
         if thread_ts and not mentioned and await asyncio.to_thread(
                 seen.seen, engine, thread_key(team, event["channel"], thread_ts)):
-            await answer_once(event, context, client, public=True, thread_ts=thread_ts)
+            await answer_once(event, body, context, client, public=True, thread_ts=thread_ts)
 
-    assistant = AsyncAssistant()
-
-    @assistant.thread_started
-    async def on_assistant_thread(say, set_suggested_prompts):
-        await say("Hi! Ask me anything about how we work here: I answer from the company's learning content, "
-                  "with sources.")
-        await set_suggested_prompts(prompts=suggested_prompts(container))
-
-    @assistant.user_message
-    async def on_assistant_message(payload, context, client, set_status):
-        await set_status(status="is looking through the learning content…")
-        await answer_once(payload, context, client, public=False, thread_ts=payload["thread_ts"])
-
-    app.use(assistant)
-
+    agent.register(app, container, get_to_know)
     nudge_command = register_nudges(app, engine)
 
     async def ack_command(ack, command):
@@ -140,8 +141,10 @@ def build(container) -> AsyncApp:
         if word.lower() == "ask":
             text = rest
         await get_to_know(client, context.team_id, command["user_id"])
+        shared = await channels.shared(client, body=command, sender={}, channel=command.get("channel_id", ""),
+                                       team=context.team_id or "", enterprise=context.enterprise_id)
         message = IncomingMessage(learner_id=learner_id(context.team_id, command["user_id"]), text=text or "help",
-                                  channel="dm", platform="slack")
+                                  channel="dm", platform="slack", shared=shared)
         try:
             reply = await asyncio.to_thread(coach.ask, message)
         except Exception:
@@ -157,8 +160,9 @@ def build(container) -> AsyncApp:
         await ack()
 
     async def run_action(body, action, respond, context, client):
-        kind, value = button_action(action["action_id"]), action.get("value", "")
-        learner = learner_id(context.team_id, body["user"]["id"])
+        kind, value = button_action(action)
+        user = body["user"]["id"]
+        learner, on_home = learner_id(context.team_id, user), (body.get("view") or {}).get("type") == "home"
         try:
             if kind == "not_helpful":
                 await asyncio.to_thread(coach.feedback, need_id=value, learner_id=learner, helpful=False)
@@ -166,7 +170,13 @@ def build(container) -> AsyncApp:
                 return
             reply = await asyncio.to_thread(coach.act, learner, kind, value)
         except (NotFound, ValueError) as exc:
-            await respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            if on_home:
+                await client.chat_postMessage(channel=user, text=str(exc))
+            else:
+                await respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            return
+        if on_home:  # the Home tab has no message to answer under: the page is drawn again
+            await after_home_action(client, coach, context.team_id, user, reply)
             return
         # the confirmation of "forget me" is replaced by its outcome; answers keep their buttons
         await respond(text=fallback_text(reply), blocks=answer_blocks(reply), response_type="ephemeral",
@@ -191,13 +201,6 @@ def _first_word(command: dict) -> str:
 
 def thread_key(team: str, channel: str, thread_ts: str) -> str:
     return f"slack:thread:{team}:{channel}:{thread_ts}"
-
-
-def suggested_prompts(container) -> list[dict]:
-    newest = sorted(container.knowledge.sources(), key=lambda source: source.updated_at, reverse=True)
-    titles = [s.title for s in newest if s.audience == ["everyone"]][:2]
-    prompts = [{"title": f"About {t}"[:75], "message": f"What should I know about {t}?"} for t in titles]
-    return prompts + [{"title": "What do you know about me?", "message": "What do you know about me?"}]
 
 
 def feedback_view(need_id: str) -> dict:

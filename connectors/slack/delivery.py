@@ -1,5 +1,9 @@
-"""Answering a Slack message: a placeholder at once, edited as the answer streams (at most once per interval), then
-the cited answer; what only the asker may read goes to them alone; a failure is told, never silent."""
+"""Answering a Slack message. Where Slack streams (a reply in a thread: every DM message is a thread root in the
+agent experience, and a channel answer goes in the question's thread) the answer is Slack's own text stream
+(`chat.startStream` / `appendStream` / `stopStream` through slack_sdk's `chat_stream`), with the learner's "thinking"
+status while it is made and the sources, buttons and feedback buttons under it when it stops. Elsewhere, or when Slack
+refuses to stream, a placeholder is posted at once and edited as the answer grows (at most once per interval). What
+only the asker may read goes to them alone; a failure is told, never silent."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from coach.conversation import Turn
@@ -19,12 +23,12 @@ from connectors.streaming import ask_showing_progress
 log = logging.getLogger(__name__)
 
 THINKING = "Looking through the learning content…"
+STATUS = "is looking through the learning content…"  # Slack shows it after the app's name
+LOADING = ["Looking through the learning content…", "Reading the best passages…", "Checking the sources…"]
 FAILED = "Sorry, something went wrong while I was answering. Please ask again in a minute."
 PRIVATELY = "Only you can see this."
 CONTEXT_TURNS = 6
-DM_CONTEXT_S = 15 * 60  # earlier direct messages count as context for this long
-
-
+STREAM_TEXT_LIMIT = 12_000  # characters of markdown_text in one stream call
 @dataclass(frozen=True)
 class Place:
     """Where a question was asked and where its answer goes."""
@@ -33,8 +37,14 @@ class Place:
     channel: str
     user: str
     ts: str  # the question's own message
-    thread_ts: str | None  # answer in this thread (None: straight into the DM)
+    thread_ts: str | None  # answer in this thread (None: straight into the conversation)
     public: bool  # a channel: others read the answer
+    shared: bool = False  # another organisation is in the conversation (Slack Connect)
+    user_team: str = ""  # the asker's own workspace, when not the installing one (a stream names its recipient)
+
+    @property
+    def dm(self) -> bool:
+        return self.channel.startswith("D")
 
 
 def learner_id(team: str, user: str) -> str:
@@ -42,14 +52,12 @@ def learner_id(team: str, user: str) -> str:
 
 
 async def history(client: AsyncWebClient, place: Place, bot_user_id: str | None) -> tuple[Turn, ...]:
-    """The thread (or the last minutes of the DM) before this message, oldest first, as the core's turns."""
+    """The thread before this message, oldest first, as the core's turns (a thread root has none)."""
+    if not place.thread_ts or place.thread_ts == place.ts:
+        return ()
     try:
-        if place.thread_ts:
-            messages = (await client.conversations_replies(channel=place.channel, ts=place.thread_ts,
-                                                           limit=50))["messages"]
-        else:
-            recent = (await client.conversations_history(channel=place.channel, limit=CONTEXT_TURNS + 1))["messages"]
-            messages = [m for m in recent[::-1] if float(place.ts) - float(m["ts"]) < DM_CONTEXT_S]
+        messages = (await client.conversations_replies(channel=place.channel, ts=place.thread_ts,
+                                                       limit=50))["messages"]
     except SlackApiError as exc:  # context makes follow-ups better; without it the question is still answered
         log.warning("could not read the conversation for context: %s", exc.response.get("error"))
         return ()
@@ -63,14 +71,68 @@ async def history(client: AsyncWebClient, place: Place, bot_user_id: str | None)
 
 
 class Replier:
-    def __init__(self, coach, interval_s: float = 1.0) -> None:
-        self.coach, self.interval_s = coach, interval_s
+    def __init__(self, coach, interval_s: float = 1.0, native_streaming: bool = True) -> None:
+        self.coach, self.interval_s, self.native_streaming = coach, interval_s, native_streaming
 
     async def answer(self, client: AsyncWebClient, place: Place, text: str, bot_user_id: str | None) -> None:
         message = IncomingMessage(
             learner_id=learner_id(place.team, place.user), text=text, platform="slack", public=place.public,
-            channel="channel" if place.public else ("thread" if place.thread_ts else "dm"),
+            shared=place.shared, channel="channel" if place.public else ("thread" if place.thread_ts else "dm"),
             history=await history(client, place, bot_user_id))
+        if self.native_streaming and place.thread_ts:
+            reply = await self._stream(client, place, message)
+        else:
+            reply = await self._edit_placeholder(client, place, message)
+        if reply and reply.private:
+            await client.chat_postEphemeral(channel=place.channel, user=place.user, thread_ts=place.thread_ts,
+                                            text=PRIVATELY, blocks=private_blocks(reply.private))
+
+    async def _stream(self, client: AsyncWebClient, place: Place, message: IncomingMessage) -> Reply | None:
+        """Slack's own stream; if Slack will not open one (a surface or plan without streaming), the answer is
+        posted as a message; if the stream breaks half-way, its message is edited into the answer."""
+        if place.dm:
+            with contextlib.suppress(SlackApiError):  # the status is a nicety; the answer matters
+                await client.assistant_threads_setStatus(channel_id=place.channel, thread_ts=place.thread_ts,
+                                                         status=STATUS, loading_messages=LOADING)
+        stream = await client.chat_stream(channel=place.channel, thread_ts=place.thread_ts, buffer_size=1,
+                                          recipient_team_id=place.user_team or place.team,
+                                          recipient_user_id=place.user)
+        streamed, broken = "", False
+
+        async def show(text: str) -> None:
+            nonlocal streamed, broken
+            if broken or not text.startswith(streamed):  # a rewrite is shown by the final edit
+                return
+            try:
+                await stream.append(markdown_text=text[len(streamed):][:STREAM_TEXT_LIMIT])
+                streamed = text
+            except (SlackApiError, SlackRequestError) as exc:
+                log.warning("Slack stopped taking the stream (%s); the answer follows when it is ready", exc)
+                broken = True
+
+        reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
+        final = reply.text if reply else FAILED
+        blocks = answer_blocks(reply, text=False) if reply else []
+        rest = final[len(streamed):] if final.startswith(streamed) else None
+        try:
+            if broken or rest is None:
+                raise SlackRequestError("the streamed text is not the answer's beginning")
+            await stream.stop(markdown_text=rest[:STREAM_TEXT_LIMIT] or None, blocks=blocks or None)
+            return reply
+        except (SlackApiError, SlackRequestError) as exc:
+            if stream.ts is None:
+                log.info("Slack did not stream this answer (%s); posting it", exc)
+            with contextlib.suppress(SlackApiError, SlackRequestError):
+                if stream.ts and not broken:
+                    await stream.stop(blocks=blocks or None)  # end it before it is replaced by the answer
+        text, full = (fallback_text(reply), answer_blocks(reply)) if reply else (FAILED, placeholder_blocks(FAILED))
+        if stream.ts:
+            await self._show(client, place, {"channel": place.channel, "ts": stream.ts}, text=text, blocks=full)
+        else:
+            await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=text, blocks=full)
+        return reply
+
+    async def _edit_placeholder(self, client: AsyncWebClient, place: Place, message: IncomingMessage) -> Reply | None:
         posted = await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=THINKING,
                                                blocks=placeholder_blocks(THINKING))
         where = {"channel": posted["channel"], "ts": posted["ts"]}
@@ -82,14 +144,12 @@ class Replier:
         reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
         if reply is None:
             await self._show(client, place, where, text=FAILED, blocks=placeholder_blocks(FAILED))
-            return
-        await self._show(client, place, where, text=fallback_text(reply), blocks=answer_blocks(reply))
-        if reply.private:
-            await client.chat_postEphemeral(channel=place.channel, user=place.user, thread_ts=place.thread_ts,
-                                            text=PRIVATELY, blocks=private_blocks(reply.private))
+        else:
+            await self._show(client, place, where, text=fallback_text(reply), blocks=answer_blocks(reply))
+        return reply
 
     async def _show(self, client: AsyncWebClient, place: Place, where: dict, *, text: str, blocks: list[dict]) -> None:
-        """Edit the placeholder into the final message; if Slack refuses the edit, post it as a new message."""
+        """Edit the message into the final answer; if Slack refuses the edit, post it as a new message."""
         try:
             await client.chat_update(**where, text=text, blocks=blocks)
         except SlackApiError as exc:

@@ -1,6 +1,12 @@
 """A mock Slack Web API on 127.0.0.1 (`WebClient(base_url=...)` points at it) that records every call, keeps the
 messages it was sent so `conversations.replies` / `.history` answer from them, answers `response_url` posts, and
-can be told to fail a method (e.g. 429 with Retry-After)."""
+can be told to fail a method (e.g. 429 with Retry-After, or an `ok: false` error).
+
+The agent surface as Slack documents it (docs.slack.dev, 2026-07) and python-slack-sdk 3.48 calls it: a text stream
+(`chat.startStream` opens a message in a thread, `chat.appendStream` adds `markdown_text` chunks, `chat.stopStream`
+ends it with blocks under the text; appending to an ended stream is `message_not_in_streaming_state`), the Home tab
+(`views.publish`, kept per user), `assistant.threads.setStatus` / `setSuggestedPrompts` (recorded; prompts for an
+agent app come without `thread_ts`), and `conversations.info` (a GET) with the Slack Connect flags of a channel."""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ class Call:
     args: dict
     token: str = ""
     at: float = field(default_factory=time.monotonic)  # when the call arrived
+    message: dict | None = None  # a stream call: the streamed message as it stands now (text and blocks so far)
 
 
 @dataclass
@@ -31,6 +38,9 @@ class SlackAPI:
     messages: list[dict] = field(default_factory=list)  # every message in the workspace: channel, ts, thread_ts...
     socket_url: str = ""  # what apps.connections.open hands out (Socket Mode)
     rate_limits: dict[str, float] = field(default_factory=dict)  # method -> calls per second, then 429 Retry-After 1
+    errors: dict[str, str] = field(default_factory=dict)  # method -> the error it answers with (`ok: false`, 200)
+    channels: dict[str, dict] = field(default_factory=dict)  # channel id -> conversations.info fields to set
+    home: dict[str, dict] = field(default_factory=dict)  # user id -> the Home tab view last published
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -91,7 +101,8 @@ class SlackAPI:
 
     def handle(self, method: str, args: dict, token: str) -> tuple[int, dict, dict]:
         with self.changed:
-            self.calls.append(Call(method, args, token))
+            call = Call(method, args, token)
+            self.calls.append(call)
             self.changed.notify_all()
             failures = self.failures.get(method)
             if failures:
@@ -99,7 +110,12 @@ class SlackAPI:
                 return status, headers, {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
             if method in self.rate_limits and self._over_limit(method):
                 return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
-            return 200, {}, self._answer(method, args)
+            if method in self.errors:
+                return 200, {}, {"ok": False, "error": self.errors[method]}
+            answer = self._answer(method, args)
+            if method.endswith("Stream") and answer.get("ok"):
+                call.message = self.message_at(args["channel"], answer["ts"])
+            return 200, {}, answer
 
     def _over_limit(self, method: str) -> bool:
         """Slack's limits are per method and workspace, counted per second here (one workspace)."""
@@ -131,6 +147,15 @@ class SlackAPI:
                 if message["channel"] == args["channel"] and message["ts"] == args["ts"]:
                     message.update(text=args.get("text", ""), blocks=args.get("blocks", []))
             return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text", "")}
+        if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._stream(method, args)
+        if method == "views.publish":
+            self.home[args["user_id"]] = args["view"]
+            return {"ok": True, "view": {"id": "V" + args["user_id"], "type": "home", **args["view"]}}
+        if method == "conversations.info":
+            channel = {"id": args["channel"], "is_im": args["channel"].startswith("D"), "is_shared": False,
+                       "is_ext_shared": False, "is_org_shared": False, "is_pending_ext_shared": False}
+            return {"ok": True, "channel": channel | self.channels.get(args["channel"], {})}
         if method == "conversations.replies":
             thread = [m for m in self.messages if m["channel"] == args["channel"]
                       and (m["ts"] == args["ts"] or m.get("thread_ts") == args["ts"])]
@@ -151,6 +176,36 @@ class SlackAPI:
                     "scope": "chat:write,commands", "bot_user_id": BOT_USER, "team": {"id": "T2OTHER", "name": "Other"},
                     "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": "U2ADMIN"}}
         return {"ok": True}  # views.open, assistant.threads.*, response_url, ...
+
+    def _stream(self, method: str, args: dict) -> dict:
+        """A streamed message: text from `markdown_text` or markdown_text chunks, blocks under it when it stops."""
+        text = args.get("markdown_text") or "".join(c.get("text", "") for c in args.get("chunks") or []
+                                                     if c.get("type") == "markdown_text")
+        if method == "chat.startStream":
+            if not args.get("thread_ts"):
+                return {"ok": False, "error": "invalid_thread_ts"}  # streamed messages reply to a request
+            if not args["channel"].startswith("D") and not (args.get("recipient_user_id")
+                                                             and args.get("recipient_team_id")):
+                return {"ok": False, "error": "missing_recipient_user_id"}
+            ts = self.next_ts()
+            self.messages.append({"type": "message", "channel": args["channel"], "ts": ts, "text": text,
+                                  "blocks": [], "thread_ts": args["thread_ts"], "bot_id": BOT_ID, "user": BOT_USER,
+                                  "streaming_state": "in_progress", "chunks": list(args.get("chunks") or [])})
+            return {"ok": True, "channel": args["channel"], "ts": ts}
+        message = self.message_at(args["channel"], args["ts"])
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if message.get("streaming_state") != "in_progress":
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        message["text"] += text
+        message["chunks"] += list(args.get("chunks") or [])
+        if method == "chat.stopStream":
+            message.update(streaming_state="completed", blocks=args.get("blocks") or [])
+        return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+
+    def message_at(self, channel: str, ts: str) -> dict | None:
+        with self._lock:
+            return next((m for m in self.messages if m["channel"] == channel and m["ts"] == ts), None)
 
     # --- what the tests look at -------------------------------------------------------------------------------------
 

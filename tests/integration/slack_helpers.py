@@ -56,6 +56,13 @@ def button_click(action_id: str, value: str, *, user: str, response_url: str, te
                          "action_ts": str(time.time())}]}
 
 
+def feedback_click(value: str, *, user: str, response_url: str, team: str = TEAM) -> dict:
+    """A click on Slack's feedback buttons under a message (`block_actions`, the action as bolt-js types it)."""
+    click = button_click("coach:feedback", value, user=user, response_url=response_url, team=team)
+    click["actions"][0] |= {"type": "feedback_buttons", "text": {"type": "plain_text", "text": "Helpful"}}
+    return click
+
+
 def view_submission(callback_id: str, private_metadata: str, values: dict, *, user: str, team: str = TEAM) -> dict:
     return {"type": "view_submission", "team": {"id": team}, "user": {"id": user, "team_id": team},
             "api_app_id": "A0COACH", "view": {"id": "V1", "type": "modal", "callback_id": callback_id,

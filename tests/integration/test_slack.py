@@ -14,11 +14,13 @@ from coach.bootstrap import bootstrap
 from coach.learners import update_profile
 from coach.needs import needs_of
 from connectors.server import create_app
+from connectors.slack.agent import WELCOME
 from connectors.slack.delivery import FAILED, THINKING
 from tests.conftest import make_settings, write_content
 from tests.fakes.slack_api import TEAM, SlackAPI
 from tests.integration.slack_helpers import (SECRET, as_message_event, button_click, command_body, event_body,
-                                             interaction_body, mention, signed_headers, view_submission)
+                                             feedback_click, interaction_body, mention, signed_headers,
+                                             view_submission)
 
 GENERAL = "C0GENERAL"
 
@@ -39,9 +41,17 @@ class Slack:
         return self.send(event_body(event, event_id=kwargs.pop("event_id", None)), **kwargs)
 
     def finals(self) -> list:
-        """The answers as they ended: edits of the placeholder that are not the placeholder or a partial text."""
-        return [c for c in self.api.of("chat.update") if c.args.get("text") == FAILED
-                or any(b["type"] == "actions" for b in c.args.get("blocks", []))]
+        """The answers as they ended: a stopped stream (its call holds the streamed message), or a message posted or
+        edited into the answer (not a placeholder, a partial text or a greeting)."""
+        streamed = {(c.message["channel"], c.message["ts"]) for c in self.api.of("chat.stopStream")}
+        return [c for c in self.api.of("chat.stopStream", "chat.update", "chat.postMessage")
+                if c.method == "chat.stopStream" or (c.args.get("channel"), c.args.get("ts")) not in streamed
+                and (c.args.get("text") == FAILED or any(b["type"] in ("actions", "context_actions")
+                                                         for b in c.args.get("blocks", [])))]
+
+    def starts(self) -> list:
+        """Where each answer began: a stream opened, or a message posted (a placeholder, or the answer itself)."""
+        return [c for c in self.api.of("chat.startStream", "chat.postMessage") if c.args.get("text") != WELCOME]
 
     def wait_answers(self, n: int = 1) -> list:
         self.api.wait_for(lambda calls: len(self.finals()) >= n)
@@ -74,8 +84,14 @@ def slack(tmp_path, embedder, api):
         yield Slack(api, http, container)
 
 
+def elements(call) -> list[dict]:
+    shown = call.message or call.args
+    return [e for b in shown.get("blocks", []) for e in b.get("elements", [])]
+
+
 def blocks_text(call) -> str:
-    return json.dumps(call.args.get("blocks", [])) + call.args.get("text", "")
+    shown = call.message or call.args  # a stream: the message as Slack shows it (streamed text, blocks under it)
+    return json.dumps(shown.get("blocks", [])) + shown.get("text", "")
 
 
 def test_a_mention_is_answered_once_in_its_thread_despite_retries_and_twin_events(slack):
@@ -86,12 +102,14 @@ def test_a_mention_is_answered_once_in_its_thread_despite_retries_and_twin_event
     assert slack.event(as_message_event(question, "channel"), event_id="EvTWIN").status_code == 200
 
     [answer] = slack.wait_answers()
-    [placeholder] = slack.api.of("chat.postMessage")
-    assert placeholder.args["thread_ts"] == question["ts"] and placeholder.args["channel"] == GENERAL
-    assert placeholder.token == "xoxb-test"
+    [stream] = slack.starts()  # Slack's own stream, in the question's thread, to the asker
+    assert stream.method == "chat.startStream" and stream.token == "xoxb-test"
+    assert (stream.args["channel"], stream.args["thread_ts"]) == (GENERAL, question["ts"])
+    assert (stream.args["recipient_user_id"], stream.args["recipient_team_id"]) == ("U1", TEAM)
     assert "How to report phishing" in blocks_text(answer) and "security@example.com" in blocks_text(answer)
-    assert any(e.get("action_id", "").startswith("coach:helpful") for b in answer.args["blocks"]
-               for e in b.get("elements", []))
+    assert answer.message["streaming_state"] == "completed"
+    [rating] = [e for e in elements(answer) if e["type"] == "feedback_buttons"]
+    assert rating["positive_button"]["value"].startswith("helpful:")
     [need] = needs_of(slack.container.engine, f"slack:{TEAM}:U1")
     assert need.platform == "slack" and need.channel == "channel" and need.answered
 
@@ -104,21 +122,23 @@ def test_a_follow_up_in_the_thread_needs_no_mention_and_keeps_the_context(slack)
     slack.event(as_message_event(follow_up, "channel"))
     answers = slack.wait_answers(2)
     assert "hour" in blocks_text(answers[1]).lower()
-    assert slack.api.of("chat.postMessage")[1].args["thread_ts"] == question["ts"]
+    assert slack.starts()[1].args["thread_ts"] == question["ts"]
     # a thread the coach is not in is left alone
     other = slack.api.post_user_message(GENERAL, "U2", "lunch?")
     slack.event(as_message_event(slack.api.post_user_message(GENERAL, "U2", "phishing?", thread_ts=other["ts"]),
                                  "channel"))
     time.sleep(0.5)
-    assert len(slack.api.of("chat.postMessage")) == 2
+    assert len(slack.starts()) == 2
 
 
 def test_a_direct_message_is_answered_in_the_dm_and_bots_are_ignored(slack):
     question = slack.api.post_user_message("D0DM", "U3", "How do I report phishing?")
     slack.event(as_message_event(question, "im"))
     [answer] = slack.wait_answers()
-    [posted] = slack.api.of("chat.postMessage")
-    assert posted.args["channel"] == "D0DM" and "thread_ts" not in posted.args
+    [posted] = slack.starts()  # in the agent experience every DM message is a thread root: answered in its thread
+    assert (posted.args["channel"], posted.args["thread_ts"]) == ("D0DM", question["ts"])
+    [status] = slack.api.of("assistant.threads.setStatus")  # "is looking through the learning content…" meanwhile
+    assert (status.args["channel_id"], status.args["thread_ts"]) == ("D0DM", question["ts"]) and status.at < answer.at
     assert "How to report phishing" in blocks_text(answer)
     profile = slack.container.coach.export(f"slack:{TEAM}:U3")["profile"]
     assert profile["timezone"] == "Europe/Amsterdam"  # from users.info, for nudges at the right hour
@@ -128,7 +148,7 @@ def test_a_direct_message_is_answered_in_the_dm_and_bots_are_ignored(slack):
     edited = {**slack.api.post_user_message("D0DM", "U3", "x"), "subtype": "message_changed"}
     slack.event(as_message_event(edited, "im"))
     time.sleep(0.5)
-    assert len(slack.api.of("chat.postMessage")) == 1
+    assert len(slack.starts()) == 1
 
 
 def test_forged_and_stale_requests_get_401_and_reach_nothing(slack):
@@ -182,20 +202,17 @@ def test_buttons_and_the_feedback_modal_reach_the_core(slack):
     question = slack.api.post_user_message("D0DM", "U5", "How do I report phishing?")
     slack.event(as_message_event(question, "im"))
     [answer] = slack.wait_answers()
-    buttons = {e["action_id"]: e["value"] for b in answer.args["blocks"] for e in b.get("elements", [])
-               if e.get("type") == "button"}
-    helpful = next(k for k in buttons if k.startswith("coach:helpful"))
-    not_helpful = next(k for k in buttons if k.startswith("coach:not_helpful"))
+    [rating] = [e for e in elements(answer) if e["type"] == "feedback_buttons"]  # Slack's own thumbs up / down
+    helpful, not_helpful = rating["positive_button"]["value"], rating["negative_button"]["value"]
     response_url = slack.api.url + "/response/2"
     form = "application/x-www-form-urlencoded"
 
-    assert slack.send(interaction_body(button_click(helpful, buttons[helpful], user="U5", response_url=response_url)),
+    assert slack.send(interaction_body(feedback_click(helpful, user="U5", response_url=response_url)),
                       content_type=form).status_code == 200
     slack.api.wait_for(lambda calls: any(c.method == "response_url" for c in calls))
     assert [n.feedback for n in needs_of(slack.container.engine, f"slack:{TEAM}:U5")] == ["helpful"]
 
-    slack.send(interaction_body(button_click(not_helpful, buttons[not_helpful], user="U5", response_url=response_url)),
-               content_type=form)
+    slack.send(interaction_body(feedback_click(not_helpful, user="U5", response_url=response_url)), content_type=form)
     [opened] = slack.api.wait_for(lambda calls: any(c.method == "views.open" for c in calls)) and \
         slack.api.of("views.open")
     view = opened.args["view"]
@@ -207,17 +224,21 @@ def test_buttons_and_the_feedback_modal_reach_the_core(slack):
     assert need.feedback == "not_helpful" and need.feedback_note == "Nothing about phones; I'm on <PHONE>"
 
     # someone else's click cannot rate this answer
-    slack.send(interaction_body(button_click(helpful, buttons[helpful], user="U6", response_url=response_url)),
-               content_type=form)
+    slack.send(interaction_body(feedback_click(helpful, user="U6", response_url=response_url)), content_type=form)
     slack.api.wait_for(lambda calls: len([c for c in calls if c.method == "response_url"]) >= 2)
     assert "no longer on record" in blocks_text(slack.api.of("response_url")[-1])
+    # answers posted before the feedback buttons carried Helpful / Not helpful buttons: their clicks still count
+    slack.send(interaction_body(button_click("coach:helpful", helpful.partition(":")[2], user="U5",
+                                             response_url=response_url)), content_type=form)
+    slack.api.wait_for(lambda calls: len([c for c in calls if c.method == "response_url"]) >= 3)
+    assert [n.feedback for n in needs_of(slack.container.engine, f"slack:{TEAM}:U5")] == ["helpful"]
 
 
 def test_slack_rate_limits_are_waited_out_and_failures_are_told(slack, monkeypatch):
-    slack.api.failures["chat.postMessage"] = [(429, {"Retry-After": "1"})]
+    slack.api.failures["chat.startStream"] = [(429, {"Retry-After": "1"})]
     slack.event(as_message_event(slack.api.post_user_message("D0DM", "U7", "How do I report phishing?"), "im"))
     [answer] = slack.wait_answers()
-    assert len(slack.api.of("chat.postMessage")) == 2  # refused once, then sent after Retry-After
+    assert len(slack.api.of("chat.startStream")) == 2  # refused once, then sent after Retry-After
     assert "How to report phishing" in blocks_text(answer)
 
     def broken(*args, **kwargs):
@@ -226,24 +247,9 @@ def test_slack_rate_limits_are_waited_out_and_failures_are_told(slack, monkeypat
     monkeypatch.setattr(slack.container.coach, "ask", broken)
     slack.event(as_message_event(slack.api.post_user_message("D0DM", "U7", "Expense claims?"), "im"))
     answers = slack.wait_answers(2)
-    assert answers[1].args["text"] == FAILED
+    assert answers[1].message["text"] == FAILED
 
 
-def test_the_assistant_thread_suggests_prompts_and_shows_that_it_is_thinking(slack):
-    started = {"type": "assistant_thread_started", "event_ts": "1.0", "assistant_thread": {
-        "user_id": "U8", "channel_id": "D0AST", "thread_ts": "1700000000.500000", "context": {}}}
-    slack.event(started)
-    prompts = slack.api.wait_for(lambda calls: any(c.method == "assistant.threads.setSuggestedPrompts"
-                                                   for c in calls)) and slack.api.of("assistant.threads.setSuggestedPrompts")
-    assert any("know about me" in p["message"] for p in prompts[0].args["prompts"])
-
-    question = slack.api.post_user_message("D0AST", "U8", "How do I report phishing?", thread_ts="1700000000.500000")
-    slack.event(as_message_event(question, "im"))
-    [answer] = slack.wait_answers()
-    [status] = slack.api.of("assistant.threads.setStatus")
-    assert status.args["thread_ts"] == "1700000000.500000" and "learning content" in status.args["status"]
-    assert slack.api.of("chat.postMessage")[-1].args["thread_ts"] == "1700000000.500000"
-    assert "How to report phishing" in blocks_text(answer)
 
 
 def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, embedder, api):
@@ -257,7 +263,7 @@ def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, em
     with restarted:
         assert Slack(api, restarted, container).send(body, retry=3).status_code == 200
         time.sleep(0.6)
-    assert len(api.of("chat.postMessage")) == 1
+    assert len(api.of("chat.startStream")) == 1
 
 
 def test_workspaces_install_through_oauth_and_are_answered_with_their_own_token(tmp_path, embedder, api):
@@ -284,33 +290,16 @@ def test_workspaces_install_through_oauth_and_are_answered_with_their_own_token(
         question = api.post_user_message("D0OTHER", "U2", "How do I report phishing?")
         slack.send(event_body(as_message_event(question, "im"), team="T2OTHER"))
         slack.wait_answers()
-        assert {c.token for c in api.of("chat.postMessage", "chat.update")} == {"xoxb-installed"}
+        assert {c.token for c in api.of("chat.startStream", "chat.stopStream")} == {"xoxb-installed"}
         # a workspace that never installed the app gets nothing
         stranger = api.post_user_message("D0X", "U3", "How do I report phishing?")
         slack.send(event_body(as_message_event(stranger, "im"), team="T3UNKNOWN"))
         time.sleep(0.5)
-        assert len(api.of("chat.postMessage")) == 1
+        assert len(api.of("chat.startStream")) == 1
 
 
-def test_a_written_answer_streams_into_its_placeholder_at_most_once_per_interval(tmp_path, embedder, api):
-    from tests.fakes.openai_api import FakeOpenAI, Scripted
 
-    with FakeOpenAI() as llm:
-        llm.chat = [Scripted("Forward the e-mail to security@example.com within one hour, then delete it [1].",
-                             word_delay=0.12)]
-        http, container = start(tmp_path, embedder, api, LLM_BASE_URL=llm.base_url, LLM_API_KEY="sk-test",
-                                SLACK_UPDATE_INTERVAL_S=0.4)
-        with http:
-            slack = Slack(api, http, container)
-            slack.event(as_message_event(api.post_user_message("D0DM", "U1", "How do I report phishing?"), "im"))
-            [answer] = slack.wait_answers()
-    updates = api.of("chat.update")
-    partials = updates[:-1]
-    assert len(partials) >= 2 and updates[-1] is answer  # the text grew in place, then the cited answer
-    assert all(len(a.args["text"]) < len(b.args["text"]) for a, b in zip(partials, partials[1:]))
-    assert "security@example.com" in blocks_text(answer) and "How to report phishing" in blocks_text(answer)
-    # paced: about 1.2 s of streaming at one edit per 0.4 s is 3-4 edits, not one per word (13 words)
-    assert len(partials) <= 5
+
 
 
 def test_socket_mode_receives_events_over_a_websocket_and_acknowledges_them(tmp_path, embedder, api):
@@ -352,7 +341,13 @@ def test_the_app_manifest_asks_for_what_the_connector_uses():
     manifest = yaml.safe_load((Path(__file__).parents[2] / "deploy/slack/manifest.yml").read_text())
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(SCOPES)
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert {"app_mention", "message.im", "message.channels", "assistant_thread_started"} <= events
+    assert {"app_mention", "message.im", "message.channels", "app_home_opened", "app_context_changed"} <= events
+    # Slack's agent messaging experience, the only one a new app may use since June 2026
+    features = manifest["features"]
+    assert "assistant_view" not in features and "assistant_thread_started" not in events
+    assert 0 < len(features["agent_view"]["agent_description"]) <= 300
+    assert len(features["agent_view"]["suggested_prompts"]) <= 4
+    assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/coach"]
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
 

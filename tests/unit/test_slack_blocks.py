@@ -158,13 +158,36 @@ def test_button_action_ids_stay_unique() -> None:
     assert ids == ["coach:lesson", "coach:helpful", "coach:lesson:2", "coach:lesson:3"]
     assert [e["value"] for e in elements if "value" in e] == ["a", "b", "c"]
     assert "style" not in elements[0]
-    assert [button_action(i) for i in ids] == ["lesson", "helpful", "lesson", "lesson"]
+    assert [button_action(e)[0] for e in elements] == ["lesson", "helpful", "lesson", "lesson"]
 
 
 def test_button_action() -> None:
-    assert button_action("coach:helpful") == "helpful"
-    assert button_action("coach:helpful:1") == "helpful"
-    assert button_action("coach:not_helpful") == "not_helpful"
+    assert button_action({"action_id": "coach:helpful", "value": "n1"}) == ("helpful", "n1")
+    assert button_action({"action_id": "coach:helpful:1"}) == ("helpful", "")
+    assert button_action({"action_id": "coach:not_helpful", "value": "n1"}) == ("not_helpful", "n1")
+    # a click on Slack's feedback buttons, as Slack sends it: the value names the rating and the need
+    clicked = {"type": "feedback_buttons", "action_id": "coach:feedback", "block_id": "b1", "value": "not_helpful:n7",
+               "text": {"type": "plain_text", "text": "Not helpful", "emoji": True}, "action_ts": "1.0"}
+    assert button_action(clicked) == ("not_helpful", "n7")
+
+
+def test_an_answer_is_rated_with_slacks_own_feedback_buttons() -> None:
+    from slack_sdk.models.blocks import Block
+
+    reply = Reply(text="Claim it in the portal [1].", citations=[cite(1)], need_id="n7", actions=[
+        Action("helpful", "Helpful", "n7"), Action("not_helpful", "Not helpful", "n7"),
+        Action("lesson", "Micro-lesson: Claims", "claims")])
+    blocks = answer_blocks(reply)
+    rating = blocks[-1]
+    assert rating["type"] == "context_actions" and [e["type"] for e in rating["elements"]] == ["feedback_buttons"]
+    buttons = rating["elements"][0]
+    assert (buttons["positive_button"]["value"], buttons["negative_button"]["value"]) == ("helpful:n7",
+                                                                                          "not_helpful:n7")
+    assert Block.parse(rating).to_dict() == rating  # slack_sdk's own model takes it as it is, and validates it
+    assert [e["action_id"] for e in blocks[-2]["elements"]] == ["coach:lesson"]  # the rest stay buttons
+    # streamed already: the blocks under it carry no answer text, only sources, buttons and the rating
+    tail = answer_blocks(reply, text=False)
+    assert "portal" not in str(tail) and "Onboarding guide" in str(tail) and tail[-1] == rating
 
 
 def test_long_answer_splits_on_lines_below_3000() -> None:
