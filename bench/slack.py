@@ -4,9 +4,10 @@
 
 Runs `coach serve` in its own process (sample content, extractive answers) against the mock Slack Web API, fires N
 correctly signed DM events at once (each also retried once, as Slack does after a slow ack), and measures: the ack
-latency of every request (p50/p99), the time from sending an event to the final `chat.update` carrying its answer
-(p50/p95), and how many questions were answered more than once. Its bare baseline in the same run: a Bolt app that
-only acks, served by uvicorn in its own process, fired the same way. Prints progress on stderr and one JSON object as its last line.
+latency of every request (p50/p99), the time from sending an event to the end of its answer (`chat.stopStream` of
+Slack's text stream; p50/p95), and how many questions were answered more than once. Its bare baseline in the same
+run: a Bolt app that only acks, served by uvicorn in its own process, fired the same way. Prints progress on stderr
+and one JSON object as its last line.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from fastapi import FastAPI, Request
 
 from tests.fakes.slack_api import SlackAPI
 from tests.integration.slack_helpers import SECRET, as_message_event, event_body, signed_headers
+
+
+ANSWERED = "chat.stopStream"  # a DM's answer ends its stream
 
 
 def log(message: str) -> None:
@@ -126,15 +130,15 @@ def main() -> None:
 
         log("warming up…")
         asyncio.run(fire(url, batch("W")[0][:2]))
-        api.wait_for(lambda calls: len([c for c in calls if c.method == "chat.update"]) >= 2, timeout=60)
+        api.wait_for(lambda calls: len([c for c in calls if c.method == ANSWERED]) >= 2, timeout=60)
         log(f"firing {args.events} signed events at once, each with a retry…")
         bodies, sent = batch("B")
         started = time.monotonic()
         acks = asyncio.run(fire(url, bodies))
-        answered = lambda calls: {c.args["channel"] for c in calls if c.method == "chat.update" and c.args["channel"] in sent}
+        answered = lambda calls: {c.args["channel"] for c in calls if c.method == ANSWERED and c.args["channel"] in sent}
         api.wait_for(lambda calls: len(answered(calls)) >= len(sent), timeout=300)
         time.sleep(1.0)  # a doubled answer would arrive now
-        finals = [c for c in api.of("chat.update") if c.args["channel"] in sent]
+        finals = [c for c in api.of(ANSWERED) if c.args["channel"] in sent]
         answer_ms = [(c.at - sent[c.args["channel"]]) * 1000 for c in finals]
         duplicates = len(finals) - len({c.args["channel"] for c in finals})
         log(f"answered {len(sent)} questions in {time.monotonic() - started:.1f} s")

@@ -43,7 +43,7 @@ class Answerer:
 
     def decide(self, message: IncomingMessage) -> Decision:
         context = retrieval_context(message.history)
-        groups = [] if message.public else self.groups_of(message.learner_id)
+        groups = [] if message.public or message.shared else self.groups_of(message.learner_id)
         passages = self.retriever.search(message.text, context=context, groups=groups, k=MAX_SOURCES)
         # a follow-up ("and in the UK?") is judged with the turns it follows, as it was searched
         question = " ".join([message.text, *context[:1]])

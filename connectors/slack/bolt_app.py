@@ -176,7 +176,7 @@ def build(container) -> AsyncApp:
                 await respond(text=str(exc), response_type="ephemeral", replace_original=False)
             return
         if on_home:  # the Home tab has no message to answer under: the page is drawn again
-            await after_home_action(client, coach, context.team_id, user, reply)
+            await after_home_action(client, coach, context.team_id, user, kind, reply)
             return
         # the confirmation of "forget me" is replaced by its outcome; answers keep their buttons
         await respond(text=fallback_text(reply), blocks=answer_blocks(reply), response_type="ephemeral",

@@ -28,9 +28,13 @@ async def publish_home(client: AsyncWebClient, coach, team: str, user: str) -> N
         log.warning("views.publish failed: %s", exc.response.get("error"))
 
 
-async def after_home_action(client: AsyncWebClient, coach, team: str, user: str, reply) -> None:
-    """A lesson (or its quiz's answer) goes to the learner's DM with the coach; then the page is drawn again."""
-    if reply.actions or reply.citations:
+IN_DM = ("lesson", "answer", "export")  # replies a page cannot show: a lesson, its quiz's grading, all that is kept
+
+
+async def after_home_action(client: AsyncWebClient, coach, team: str, user: str, kind: str, reply) -> None:
+    """A lesson, its quiz's answer or the export goes to the learner's DM with the coach; then the page is drawn
+    again (pause, resume and forget show there)."""
+    if kind in IN_DM:
         await client.chat_postMessage(channel=user, text=fallback_text(reply), blocks=answer_blocks(reply))
     await publish_home(client, coach, team, user)
 

@@ -163,6 +163,9 @@ def test_in_a_channel_shared_with_another_organisation_nothing_restricted_goes_o
     assert "3.5 percent" not in shared.text and shared.private is None  # not even to the manager, privately
     offered = [a.value for r in (shared, shared.private) if r for a in r.actions if a.kind == "lesson"]
     assert "merit-budget" not in offered  # a restricted lesson's title is restricted content too
+    # a direct message from someone of another organisation: not public, still shared
+    guest = container.coach.ask(IncomingMessage(learner_id="M1", text=question, channel="dm", shared=True))
+    assert "3.5 percent" not in guest.text and "merit-budget" not in [a.value for a in guest.actions]
     # the same manager in a channel of their own organisation gets the fuller answer and the lesson privately
     own = container.coach.ask(IncomingMessage(learner_id="M1", text=question, channel="channel", public=True))
     assert own.private is not None and "3.5 percent" in own.private.text

@@ -10,39 +10,35 @@ from tests.fakes.openai_api import FakeOpenAI, Scripted
 from tests.integration.slack_helpers import as_message_event, mention
 from tests.integration.test_slack import FAILED, GENERAL, Slack, api, blocks_text, elements, slack, start  # noqa: F401
 
+PHISHING = "Forward the e-mail to security@example.com within one hour, then delete it [1]."
 
-def test_a_written_answer_streams_natively_at_most_once_per_interval(tmp_path, embedder, api):
-    from tests.fakes.openai_api import FakeOpenAI, Scripted
 
-    text = "Forward the e-mail to security@example.com within one hour, then delete it [1]."
+def ask_with_model(tmp_path, embedder, api, written: str, *, word_delay: float, until=None, **settings):
+    """One DM question to a coach whose model writes `written` word by word; returns once it is answered (or
+    `until(calls)` holds)."""
     with FakeOpenAI() as llm:
-        llm.chat = [Scripted(text, word_delay=0.12)]
+        llm.chat = [Scripted(written, word_delay=word_delay)]
         http, container = start(tmp_path, embedder, api, LLM_BASE_URL=llm.base_url, LLM_API_KEY="sk-test",
-                                SLACK_UPDATE_INTERVAL_S=0.4)
+                                **settings)
         with http:
             slack = Slack(api, http, container)
             slack.event(as_message_event(api.post_user_message("D0DM", "U1", "How do I report phishing?"), "im"))
-            [answer] = slack.wait_answers()
+            return api.wait_for(until) if until else slack.wait_answers()[0]
+
+
+def test_a_written_answer_streams_natively_at_most_once_per_interval(tmp_path, embedder, api):
+    answer = ask_with_model(tmp_path, embedder, api, PHISHING, word_delay=0.12, SLACK_UPDATE_INTERVAL_S=0.4)
     parts = [c for c in api.of("chat.startStream", "chat.appendStream") if c.args.get("chunks")]
     assert 2 <= len(parts) <= 5  # about 1.2 s of writing at one call per 0.4 s, not one call per word (13 words)
-    assert answer.message["text"] == text and answer.message["streaming_state"] == "completed"
+    assert answer.message["text"] == PHISHING and answer.message["streaming_state"] == "completed"
     assert all(chunk["type"] == "markdown_text" for c in parts for chunk in c.args["chunks"])
     assert "How to report phishing" in blocks_text(answer)  # the sources under the streamed text
     assert api.of("chat.update") == []
 
 
 def test_without_native_streaming_a_placeholder_is_edited_at_most_once_per_interval(tmp_path, embedder, api):
-    from tests.fakes.openai_api import FakeOpenAI, Scripted
-
-    with FakeOpenAI() as llm:
-        llm.chat = [Scripted("Forward the e-mail to security@example.com within one hour, then delete it [1].",
-                             word_delay=0.12)]
-        http, container = start(tmp_path, embedder, api, LLM_BASE_URL=llm.base_url, LLM_API_KEY="sk-test",
-                                SLACK_UPDATE_INTERVAL_S=0.4, SLACK_NATIVE_STREAMING="false")
-        with http:
-            slack = Slack(api, http, container)
-            slack.event(as_message_event(api.post_user_message("D0DM", "U1", "How do I report phishing?"), "im"))
-            [answer] = slack.wait_answers()
+    answer = ask_with_model(tmp_path, embedder, api, PHISHING, word_delay=0.12, SLACK_UPDATE_INTERVAL_S=0.4,
+                            SLACK_NATIVE_STREAMING="false")
     updates = api.of("chat.update")
     partials = updates[:-1]
     assert len(partials) >= 2 and updates[-1] is answer  # the text grew in place, then the cited answer
@@ -65,14 +61,8 @@ def test_where_slack_will_not_stream_the_answer_is_posted_whole(slack):
 
 def test_a_model_answer_replaced_by_the_checked_one_is_not_left_as_streamed(tmp_path, embedder, api):
     invented = "Phishing is reported by fax to the board within a week [7]."  # cites a passage that is not there
-    with FakeOpenAI() as llm:
-        llm.chat = [Scripted(invented, word_delay=0.05)]
-        http, container = start(tmp_path, embedder, api, LLM_BASE_URL=llm.base_url, LLM_API_KEY="sk-test",
-                                SLACK_UPDATE_INTERVAL_S=0.1)
-        with http:
-            slack = Slack(api, http, container)
-            slack.event(as_message_event(api.post_user_message("D0DM", "U1", "How do I report phishing?"), "im"))
-            slack.api.wait_for(lambda calls: any(c.method == "chat.update" for c in calls))
+    ask_with_model(tmp_path, embedder, api, invented, word_delay=0.05, SLACK_UPDATE_INTERVAL_S=0.1,
+                   until=lambda calls: any(c.method == "chat.update" for c in calls))
     streamed = "".join(c["text"] for call in api.of("chat.startStream", "chat.appendStream")
                        for c in call.args.get("chunks", []))
     assert "fax" in streamed  # the model's text was shown while it was written...
