@@ -14,7 +14,7 @@ from coach.gaps.service import Gaps
 from coach.generation import AnswerWriter
 from coach.ports import ChatModel
 from coach.competencies import Framework
-from coach.learners import display_names, groups_of
+from coach.learners import groups_of
 from coach.lessons.drafting import LessonDrafter
 from coach.rate_limit import RateLimiter
 from coach.redaction import Redactor
@@ -84,7 +84,7 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
                                                            engine=engine, company=settings.company_name,
                                                            budget_s=settings.llm_budget_s))
     framework = Framework.load(settings.competencies_file)
-    coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(known_names=display_names(engine)),
+    coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(),
                   framework=framework, human_contact=settings.human_contact,
                   rate=RateLimiter(settings.questions_per_minute), find_source=knowledge.find,
                   min_group=settings.privacy_min_group)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from coach import learner_page, managers, needs, self_service
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
+from coach.directory import Address, Directory
 from coach.lessons.service import Lessons
 from coach.messages import IncomingMessage, Reply
 from coach.rate_limit import SLOW_DOWN, RateLimiter
@@ -30,6 +31,15 @@ class Coach:
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
         self.human_contact, self.rate, self.min_group = human_contact, rate or RateLimiter(0), min_group
         self.lessons = Lessons(engine, framework, human_contact, clock, find_source)
+        self.directory = Directory(engine, redactor)
+
+    def meet(self, learner_id: str, *, name: str | None = None, timezone: str | None = None,
+             locale: str | None = None, address: Address | None = None) -> bool:
+        """What a connector learnt about a learner it meets (see coach/directory.py); True when they are new."""
+        return self.directory.meet(learner_id, name=name, timezone=timezone, locale=locale, address=address)
+
+    def knows(self, learner_id: str) -> bool:
+        return self.directory.knows(learner_id)
 
     def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> Reply:
         """Personal data is redacted first: it never reaches the needs log, an embeddings endpoint or a model.
@@ -48,6 +58,7 @@ class Coach:
             return to_asker(reply, message)
         if not self.rate.allow(message.learner_id):
             return Reply(text=SLOW_DOWN, mode="service")
+        self.directory.refresh_names()
         redacted = replace(message, text=self.redactor.redact(message.text).text,
                            history=tuple(replace(t, text=self.redactor.redact(t.text).text) for t in message.history))
         # placeholders such as <EMAIL> say nothing about the topic: searched without them, logged with them

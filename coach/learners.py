@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import func, select
 
 from coach.errors import ConfigError
 from coach.store.db import session
 from coach.store.models import Learner
 
 
+def find(engine: Engine, learner_id: str) -> Learner | None:
+    with session(engine) as db:
+        return db.get(Learner, learner_id)
+
+
 def groups_of(engine: Engine, learner_id: str) -> list[str] | None:
     """The learner's audience groups (`everyone` is implied); None for an unknown learner."""
-    with session(engine) as db:
-        learner = db.get(Learner, learner_id)
+    learner = find(engine, learner_id)
     return list(learner.groups) if learner else None
 
 
@@ -25,13 +29,8 @@ def update_profile(engine: Engine, learner_id: str, **changes) -> Learner:
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"unknown profile fields: {sorted(unknown)}")
-    if changes.get("timezone"):
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(changes["timezone"])
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"unknown time zone {changes['timezone']!r}: use a name such as Europe/Amsterdam") from exc
+    if changes.get("timezone") and not valid_timezone(changes["timezone"]):
+        raise ConfigError(f"unknown time zone {changes['timezone']!r}: use a name such as Europe/Amsterdam")
     with session(engine) as db:
         learner = db.get(Learner, learner_id) or Learner(id=learner_id)
         for name, value in changes.items():
@@ -40,6 +39,16 @@ def update_profile(engine: Engine, learner_id: str, **changes) -> Learner:
         db.add(learner)
         db.commit()
         return learner
+
+
+def valid_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def team_manager(engine: Engine, learner_id: str) -> Learner | None:
@@ -61,6 +70,14 @@ def display_names(engine: Engine) -> list[str]:
     """Learners' names, so the redactor can take them out of questions."""
     with session(engine) as db:
         return [name for name in db.exec(select(Learner.display_name)).all() if name]
+
+
+def names_fingerprint(engine: Engine) -> tuple[int, int]:
+    """How many learners have a name and how long the names are in all: changes when a name is added or changed."""
+    with session(engine) as db:
+        count, length = db.exec(select(func.count(Learner.display_name), func.sum(func.length(Learner.display_name)))
+                                .where(Learner.display_name != "")).one()
+    return int(count or 0), int(length or 0)
 
 
 def parse_preferences(items: list[str], current: dict) -> dict:

@@ -21,7 +21,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from coach import seen
 from coach.errors import NotFound
-from coach.learners import groups_of, update_profile
 from coach.messages import IncomingMessage
 from connectors.slack import agent
 from connectors.slack.blocks import answer_blocks, button_action, fallback_text
@@ -66,24 +65,21 @@ def build(container) -> AsyncApp:
     known, channels = set(), SharedChannels()
 
     async def get_to_know(client: AsyncWebClient, team: str, user: str) -> bool:
-        """A new learner's name (so the redactor removes it) and time zone (for nudges), from their Slack profile;
-        True when the coach met them just now."""
+        """A new learner's name (so the redactor removes it), time zone (for nudges) and locale, from their Slack
+        profile; True when the coach met them just now."""
         learner = learner_id(team, user)
-        if learner in known or await asyncio.to_thread(groups_of, engine, learner) is not None:
+        if learner in known or await asyncio.to_thread(coach.knows, learner):
             known.add(learner)
             return False
         try:
-            info = (await client.users_info(user=user))["user"]
+            info = (await client.users_info(user=user, include_locale=True))["user"]
         except Exception as exc:  # a profile helps; without one the question is still answered (and the next
             log.warning("users.info failed for a new learner: %s", exc)  # message tries again)
             return False
-        name = info.get("real_name") or info.get("profile", {}).get("real_name", "")
-        await asyncio.to_thread(update_profile, engine, learner, display_name=name or None,
-                                timezone=info.get("tz") or None)
-        if name:
-            coach.redactor.add_names([name])
         known.add(learner)
-        return True
+        return await asyncio.to_thread(
+            coach.meet, learner, name=info.get("real_name") or info.get("profile", {}).get("real_name"),
+            timezone=info.get("tz"), locale=info.get("locale"))
 
     async def answer_once(event: dict, body: dict, context, client: AsyncWebClient, *, public: bool,
                           thread_ts: str) -> None:

@@ -17,7 +17,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from coach import addresses, posted_answers, seen
 from coach.conversation import Turn
 from coach.errors import NotFound
-from coach.learners import update_profile
+from coach.directory import Address
 from coach.messages import IncomingMessage, Reply
 from coach.ports import SendResult
 from connectors.streaming import ask_showing_progress
@@ -243,18 +243,15 @@ class CoachBot(ActivityHandler):
         kind = activity.conversation.conversation_type or "personal"
         learner = learner_id(activity)
         if kind == "personal":
-            await asyncio.to_thread(addresses.remember, self.engine, platform=PLATFORM, kind="personal", key=learner,
-                                    reference=reference, learner_id=learner)
-            if activity.from_property.name:
-                await asyncio.to_thread(update_profile, self.engine, learner,
-                                        display_name=activity.from_property.name)
+            await asyncio.to_thread(self.coach.meet, learner, name=activity.from_property.name,
+                                    locale=activity.locale, address=Address(PLATFORM, "personal", reference))
             return
         channel = ((activity.channel_data or {}).get("channel") or {}).get("id") or activity.conversation.id
         await asyncio.to_thread(addresses.remember, self.engine, platform=PLATFORM, kind="channel",
                                 key=channel.split(";")[0], reference=reference)
         if activity.type == "message":  # a person met in a channel: enough to open a personal chat with them later
-            await asyncio.to_thread(addresses.remember, self.engine, platform=PLATFORM, kind="member", key=learner,
-                                    reference=reference, learner_id=learner)
+            await asyncio.to_thread(self.coach.meet, learner, name=activity.from_property.name,
+                                    locale=activity.locale, address=Address(PLATFORM, "member", reference))
 
     # --- proactive -----------------------------------------------------------------------------------------------
 
