@@ -92,7 +92,7 @@ def run(dataset: Path) -> tuple[dict, list[dict], list[bool], str]:
             decisions.append(decision)
             replies.append(reply)
             started = time.perf_counter()
-            answerer.embed([q.text])
+            container.knowledge.retriever.embedder.embed_query(q.text)
             embed_ms.append((time.perf_counter() - started) * 1000)
         embedder = container.knowledge.retriever.embedder.name
     labels = [bool(q.label) for q in queries]

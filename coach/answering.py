@@ -11,7 +11,7 @@ from coach.errors import ModelUnavailable
 from coach.extractive import Embed, Sentence, choose, score_sentences
 from coach.generation import AnswerWriter, MalformedAnswer
 from coach.messages import Action, Citation, IncomingMessage, Reply
-from coach.ports import Passage, Retriever
+from coach.ports import EVERYONE, Passage, Retrieval, Retriever
 
 MAX_SOURCES = 5
 FALLBACK_NOTICE = "The language model is not answering right now, so here are the relevant passages, quoted."
@@ -41,23 +41,38 @@ class Answerer:
         self.retriever, self.embed, self.abstention, self.groups_of = retriever, embed, abstention, groups_of
         self.writer = writer
 
-    def decide(self, message: IncomingMessage) -> Decision:
-        context = retrieval_context(message.history)
+    def retrieve(self, message: IncomingMessage, *, k: int = MAX_SOURCES) -> Retrieval:
+        """What this learner may see for this question (in a channel or a shared conversation: `everyone` only)."""
         groups = [] if message.public or message.shared else self.groups_of(message.learner_id)
-        passages = self.retriever.search(message.text, context=context, groups=groups, k=MAX_SOURCES)
+        return self.retriever.retrieve(message.text, context=retrieval_context(message.history), groups=groups, k=k)
+
+    def retrieve_split(self, message: IncomingMessage) -> tuple[Retrieval, Retrieval]:
+        """A channel question from a learner with audience groups, searched once over all they may read: what the
+        channel may see (`everyone` passages) and the fuller set for the asker alone."""
+        found = self.retrieve(replace(message, public=False), k=2 * MAX_SOURCES)
+        public = [p for p in found.passages if EVERYONE in (a.lower() for a in p.audience)][:MAX_SOURCES]
+        return (Retrieval(public, found.query_vector),
+                Retrieval(found.passages[:MAX_SOURCES], found.query_vector))
+
+    def decide(self, message: IncomingMessage, retrieval: Retrieval | None = None) -> Decision:
+        context = retrieval_context(message.history)
+        retrieval = retrieval or self.retrieve(message)
+        passages = retrieval.passages
         # a follow-up ("and in the UK?") is judged with the turns it follows, as it was searched
         question = " ".join([message.text, *context[:1]])
-        sentences = score_sentences(question, passages[:3], self.embed)
+        sentences = score_sentences(question, passages[:3], self.embed, query_vector=retrieval.query_vector)
         values = features(question, passages, sentences)
         probability = self.abstention.probability(values)
         return Decision(context, passages, sentences, values, probability, probability >= self.abstention.threshold)
 
-    def answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> tuple[Decision, Reply]:
-        """`on_partial` receives the answer text so far while a model writes it (connectors update a placeholder)."""
-        decision = self.decide(message)
+    def answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None, *,
+               retrieval: Retrieval | None = None, write: bool = True) -> tuple[Decision, Reply]:
+        """`on_partial` receives the answer text so far while a model writes it (connectors update a placeholder).
+        `write=False`: quoted from the passages even with a model configured."""
+        decision = self.decide(message, retrieval)
         if not decision.answered:
             return decision, declined()
-        if self.writer is None:
+        if self.writer is None or not write:
             return decision, extractive_reply(decision)
         try:
             written = self.writer.write(message.text, decision.context[:1], decision.passages, on_partial)

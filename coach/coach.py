@@ -63,12 +63,18 @@ class Coach:
                            history=tuple(replace(t, text=self.redactor.redact(t.text).text) for t in message.history))
         # placeholders such as <EMAIL> say nothing about the topic: searched without them, logged with them
         searched = replace(redacted, text=_PLACEHOLDER.sub(" ", redacted.text).strip() or redacted.text)
-        decision, reply = self.answerer.answer(searched, on_partial)
         if message.public and not message.shared and self.answerer.groups_of(message.learner_id):
-            # the channel sees the `everyone` answer; what only this learner may read goes to them alone
-            fuller_decision, fuller = self.answerer.answer(replace(searched, public=False))
-            if not fuller.abstained and {c.source_id for c in fuller.cited} - {c.source_id for c in reply.cited}:
-                decision, reply = fuller_decision, replace(reply, private=fuller)
+            # the channel sees the `everyone` answer; what only this learner may read goes to them alone, quoted
+            # (searched once for both; one model call at most, for the answer the channel reads)
+            public, whole = self.answerer.retrieve_split(searched)
+            decision, reply = self.answerer.answer(searched, on_partial, retrieval=public)
+            if {p.source_id for p in whole.passages} - {p.source_id for p in public.passages}:
+                fuller_decision, fuller = self.answerer.answer(replace(searched, public=False), retrieval=whole,
+                                                               write=False)
+                if not fuller.abstained and {c.source_id for c in fuller.cited} - {c.source_id for c in reply.cited}:
+                    decision, reply = fuller_decision, replace(reply, private=fuller)
+        else:
+            decision, reply = self.answerer.answer(searched, on_partial)
         need = self._log(redacted, decision, reply.private or reply)
         return self._point_of_need(with_need(reply, need.id), message, need.topics)
 

@@ -81,18 +81,25 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
-def score_sentences(question: str, passages: Sequence[Passage], embed: Embed, limit: int = MAX_EMBEDDED) -> list[Sentence]:
+def score_sentences(question: str, passages: Sequence[Passage], embed: Embed, limit: int = MAX_EMBEDDED,
+                    query_vector: np.ndarray | None = None) -> list[Sentence]:
     """The passages' sentences, best first. Embedding them is most of an extractive answer's time, so only `limit`
     are embedded, those sharing the most words with the question (then the earlier passages'), each cut to
-    SCORED_CHARS for scoring (the quote keeps the whole sentence)."""
+    SCORED_CHARS for scoring (the quote keeps the whole sentence). `query_vector`: the question as retrieval
+    embedded it (then it is not embedded again)."""
     candidates = [(i, s) for i, p in enumerate(passages) for s in sentences_of(p)]
     if not candidates:
         return []
     if len(candidates) > limit:
         asked = set(tokenize(question))
         candidates = sorted(candidates, key=lambda c: (-len(asked & set(tokenize(c[1]))), c[0]))[:limit]
-    vectors = embed([question, *(s[:SCORED_CHARS] for _, s in candidates)])
-    scores = vectors[1:] @ vectors[0]
+    texts = [s[:SCORED_CHARS] for _, s in candidates]
+    if query_vector is None:
+        vectors = embed([question, *texts])
+        query_vector, vectors = vectors[0], vectors[1:]
+    else:
+        vectors = embed(texts)
+    scores = vectors @ query_vector
     # a sentence from a better-ranked passage wins a near tie: the passage's other evidence counts too
     ranked = [Sentence(s, i, float(score), float(score) + RANK_PRIOR * passages[i].score)
               for (i, s), score in zip(candidates, scores)]

@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
 
+import numpy as np
+
 if TYPE_CHECKING:
     from coach.messages import Reply
+
+
+EVERYONE = "everyone"  # the audience every learner is in
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,18 @@ class Passage:
         return {**self.__dict__, "updated_at": self.updated_at.isoformat()}
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """What a search found, and the question as the dense search embedded it (None when no dense search ran), so
+    the answer's sentence scoring reuses it: a question is embedded once."""
+
+    passages: list[Passage]
+    query_vector: np.ndarray | None = None
+
+
 class Retriever(Protocol):
-    def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
-               mode: str = "hybrid") -> list[Passage]: ...
+    def retrieve(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
+                 mode: str = "hybrid") -> Retrieval: ...
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach.errors import ConfigError
-from coach.ports import Passage
+from coach.ports import Passage, Retrieval
 from coach.store.db import session
 from examples import CONTENT as SAMPLES
 from knowledge.ingest import (FileOutcome, Ingestor, IngestReport, Progress, _vector_entries, bump_corpus_version,
@@ -111,6 +111,10 @@ class KnowledgeBase:
     def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
                mode: str = "hybrid") -> list[Passage]:
         return self.retriever.search(query, context=context, groups=groups, k=k, mode=mode)
+
+    def retrieve(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
+                 mode: str = "hybrid") -> Retrieval:
+        return self.retriever.retrieve(query, context=context, groups=groups, k=k, mode=mode)
 
     def sync_vectors(self, progress: Progress | None = None) -> dict[str, int]:
         """On start: embed what the current model's collection lacks (a model change re-embeds everything)."""

@@ -7,9 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, ForeignKey, String, Text
 from sqlmodel import Field, SQLModel
 
+from coach.ports import EVERYONE
 from coach.store.models import utcnow
-
-EVERYONE = "everyone"
 
 
 class SourceBase(SQLModel):

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.ports import Passage
+from coach.ports import Passage, Retrieval
 from coach.store.db import session
 from knowledge.chunking import heading_id
 from knowledge.documents import describe_locator
@@ -45,25 +45,31 @@ class HybridRetriever:
 
     def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
                mode: str = "hybrid") -> list[Passage]:
+        return self.retrieve(query, context=context, groups=groups, k=k, mode=mode).passages
+
+    def retrieve(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
+                 mode: str = "hybrid") -> Retrieval:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         query = query.strip()
         if not query or k <= 0:
-            return []
+            return Retrieval([])
         context = [c.strip() for c in context if c and c.strip()]
         text = " ".join([query, *context])
         groups = sorted({g.lower() for g in groups} | {EVERYONE})
         self.refresh()
         dense = keyword = []
+        vector = None
         if mode in ("hybrid", "dense"):
-            dense = self._dense(self._query_vector(query, text), groups)
+            vector = self._query_vector(query, text)
+            dense = self._dense(vector, groups)
         if mode in ("hybrid", "keyword"):
             keyword = self.keyword.query(text, groups=groups, n=self.candidates)
         if mode == "hybrid":
             fused = convex(dense, keyword, self.dense_weight) if self.fusion == "convex" else rrf(dense, keyword)
         else:
             fused = convex(dense, keyword, 1.0 if mode == "dense" else 0.0)
-        return self._passages(fused, dict(dense), dict(keyword), set(groups), k)
+        return Retrieval(self._passages(fused, dict(dense), dict(keyword), set(groups), k), vector)
 
     def _query_vector(self, query: str, text: str) -> np.ndarray:
         vector = self.embedder.embed_query(text)

@@ -312,9 +312,9 @@ def test_many_open_gaps_cluster_and_only_the_few_the_new_content_may_answer_are_
     assert sum(c.questions for c in found) == 5_000 and len(found) <= len(wordings)
 
     asked: list[str] = []
-    search = container.answerer.retriever.search
+    retrieve = container.answerer.retriever.retrieve
     container.answerer.retriever = SimpleNamespace(  # the re-asking answerer is built from these parts
-        search=lambda query, **kw: asked.append(query) or search(query, **kw))
+        retrieve=lambda query, **kw: asked.append(query) or retrieve(query, **kw))
     add_doc(container, tmp_path, "mileage.md", MILEAGE_DOC)
     assert 0 < len(asked) < 25 and len(set(asked)) == len(asked), asked  # a few distinct wordings, each asked once
     assert any("mileage" in a for a in asked)

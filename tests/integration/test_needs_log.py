@@ -169,3 +169,40 @@ def test_in_a_channel_shared_with_another_organisation_nothing_restricted_goes_o
     # the same manager in a channel of their own organisation gets the fuller answer and the lesson privately
     own = container.coach.ask(IncomingMessage(learner_id="M1", text=question, channel="channel", public=True))
     assert own.private is not None and "3.5 percent" in own.private.text
+
+
+class CountingEmbedder:
+    """The real embedding model, counting what it is asked to embed."""
+
+    def __init__(self, model) -> None:
+        self.model, self.name, self.queries, self.passages = model, model.name, [], []
+
+    def embed_query(self, text):
+        self.queries.append(text)
+        return self.model.embed_query(text)
+
+    def embed_passages(self, texts):
+        self.passages += list(texts)
+        return self.model.embed_passages(texts)
+
+
+def test_a_question_is_embedded_once_and_a_channel_question_searched_once_for_both_audiences(tmp_path, embedder):
+    from coach.bootstrap import bootstrap
+    from coach.learners import update_profile
+    from tests.conftest import make_settings
+
+    counting = CountingEmbedder(embedder)
+    container = bootstrap(make_settings(tmp_path), embedder=counting)
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    counting.queries.clear(), counting.passages.clear()
+    reply = container.coach.ask(IncomingMessage(learner_id="E1", text="How do I report phishing?"))
+    assert not reply.abstained
+    assert counting.queries == ["How do I report phishing?"]  # by the search; the sentence scoring reuses it
+    assert "How do I report phishing?" not in counting.passages
+
+    update_profile(container.engine, "M1", groups=["managers"])
+    counting.queries.clear()
+    question = "What is the merit budget in the salary review?"
+    reply = container.coach.ask(IncomingMessage(learner_id="M1", text=question, channel="channel", public=True))
+    assert counting.queries == [question]  # one search over both audiences, split
+    assert "3.5 percent" not in reply.text and "3.5 percent" in reply.private.text

@@ -77,7 +77,7 @@ def test_a_failure_while_answering_still_gets_a_reply_in_the_stream(container, t
     def broken(*args, **kwargs):
         raise RuntimeError("the vector store went away")
 
-    monkeypatch.setattr(container.knowledge, "search", broken)
+    monkeypatch.setattr(container.knowledge, "retrieve", broken)
     with TestClient(create_app(container)).stream("POST", "/api/ask/stream", json={"question": "Hello?"}) as response:
         events = [json.loads(line) for line in response.iter_lines() if line]
     assert events == [{"error": "Something went wrong while answering. Please ask again; if it keeps happening, "
