@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from coach.abstention import AbstentionModel
 from coach.answering import Answerer
 import prompts
+from coach import needs
 from coach.coach import Coach
 from coach.gaps.service import Gaps
 from coach.generation import AnswerWriter
@@ -86,7 +87,8 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
     framework = Framework.load(settings.competencies_file)
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(),
                   framework=framework, human_contact=settings.human_contact,
-                  rate=RateLimiter(settings.questions_per_minute), find_source=knowledge.find,
+                  rate=RateLimiter(settings.questions_per_minute,
+                                   asked_since=lambda learner, since: needs.asked_since(engine, learner, since)), find_source=knowledge.find,
                   min_group=settings.privacy_min_group)
     drafter = LessonDrafter(model=chat_model, knowledge=knowledge, engine=engine, framework=framework,
                             company=settings.company_name)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import func, select
 
 from coach import addresses
 from coach.lessons import service as lessons
@@ -29,6 +29,13 @@ def record(engine: Engine, *, learner_id: str, channel: str, platform: str, ques
         db.add(need)
         db.commit()
     return need
+
+
+def asked_since(engine: Engine, learner_id: str, since: datetime) -> int:
+    """How many questions the learner asked since then (the rate limit's count, shared by all replicas)."""
+    with session(engine) as db:
+        return db.exec(select(func.count()).select_from(Need).where(Need.learner_id == learner_id,
+                                                                    Need.created_at >= since)).one()
 
 
 def give_feedback(engine: Engine, *, need_id: str, learner_id: str, feedback: str, note: str | None = None) -> Need:

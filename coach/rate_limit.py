@@ -1,18 +1,27 @@
-"""A per-learner limit on questions: a sliding window kept in memory (one process answers a learner's burst)."""
+"""A per-learner limit on questions, held by every app replica alike: the questions a learner asked in the last
+minute are counted in the needs log (the database), and a sliding window in memory also counts those this process
+let through and is still answering (not logged yet), so a burst sent at once is stopped too. A refused question is
+not logged, so it does not count."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import defaultdict, deque
+from datetime import datetime, timedelta
 from typing import Callable
+
+from coach.store.models import utcnow
 
 SLOW_DOWN = "You're asking faster than I can read the content: give me a minute, then ask again."
 
+AskedSince = Callable[[str, datetime], int]  # (learner, since) -> questions logged since then
+
 
 class RateLimiter:
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute, self.clock = per_minute, clock
+    def __init__(self, per_minute: int, asked_since: AskedSince | None = None,
+                 clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] | None = None) -> None:
+        self.per_minute, self.asked_since, self.clock, self.now = per_minute, asked_since, clock, now or utcnow
         self._asked: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -20,6 +29,8 @@ class RateLimiter:
         """Counts the question when it is allowed; a limit of 0 or less turns limiting off."""
         if self.per_minute <= 0:
             return True
+        if self.asked_since and self.asked_since(learner_id, self.now() - timedelta(seconds=60)) >= self.per_minute:
+            return False  # asked through other replicas (or before this process started)
         now = self.clock()
         with self._lock:
             asked = self._asked[learner_id]

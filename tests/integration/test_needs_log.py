@@ -124,13 +124,23 @@ def test_a_question_asked_in_a_channel_uses_everyone_content_and_the_rest_goes_p
 def test_learners_are_told_to_slow_down_past_the_rate_limit(container, tmp_path):
     from coach.rate_limit import RateLimiter
 
+    from datetime import timedelta
+
+    from coach import needs
+    from coach.store.models import utcnow
+
     container.knowledge.ingest([write_content(tmp_path / "content")])
     now = [0.0]
-    container.coach.rate = RateLimiter(2, clock=lambda: now[0])
+    asked_since = lambda learner, since: needs.asked_since(container.engine, learner, since)
+    later = lambda: utcnow() + timedelta(seconds=now[0])
+    container.coach.rate = RateLimiter(2, asked_since, clock=lambda: now[0], now=later)
     ask = lambda learner: container.coach.ask(IncomingMessage(learner_id=learner, text="How do I report phishing?"))
     assert [ask("U1").mode, ask("U1").mode, ask("U1").mode] == ["extractive", "extractive", "service"]
     assert "give me a minute" in ask("U1").text and ask("U2").mode == "extractive"
     assert len(needs_of(container.engine, "U1")) == 2  # what was refused is not logged
+    # another replica (its own limiter, the same database) counts the same two questions
+    replica = RateLimiter(2, asked_since, clock=lambda: now[0], now=later)
+    assert not replica.allow("U1") and replica.allow("U2")
     now[0] = 61
     assert ask("U1").mode == "extractive"
 
