@@ -9,7 +9,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from coach import learner_page, managers, needs, self_service
+from coach import conversation_turns, learner_page, managers, needs, self_service
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
 from coach.directory import Address, Directory
@@ -59,6 +59,8 @@ class Coach:
         if not self.rate.allow(message.learner_id):
             return Reply(text=SLOW_DOWN, mode="service")
         self.directory.refresh_names()
+        if message.conversation and not message.history:
+            message = replace(message, history=conversation_turns.recent(self.engine, message.conversation))
         redacted = replace(message, text=self.redactor.redact(message.text).text,
                            history=tuple(replace(t, text=self.redactor.redact(t.text).text) for t in message.history))
         # placeholders such as <EMAIL> say nothing about the topic: searched without them, logged with them
@@ -76,6 +78,8 @@ class Coach:
         else:
             decision, reply = self.answerer.answer(searched, on_partial)
         need = self._log(redacted, decision, reply.private or reply)
+        if message.conversation:
+            conversation_turns.remember(self.engine, message.conversation, need_id=need.id, reply=reply.text)
         return self._point_of_need(with_need(reply, need.id), message, need.topics)
 
     def _point_of_need(self, reply: Reply, message: IncomingMessage, topics: list[str]) -> Reply:

@@ -23,6 +23,9 @@ class IncomingMessage:
     # people of another organisation are in the conversation (a Slack Connect channel): nothing beyond `everyone`
     # content reaches it in any form, not even privately (no fuller answer, no offer of a restricted lesson)
     shared: bool = False
+    # a conversation whose platform gives no history back (e.g. "teams:<conversation id>"): the core keeps its
+    # recent turns, so `history` is read from there when empty
+    conversation: str = ""
 
 
 @dataclass(frozen=True)

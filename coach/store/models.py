@@ -317,3 +317,16 @@ class PostedAnswer(SQLModel, table=True):
     need_id: str = Field(sa_column=Column(String(32), ForeignKey("need.id", ondelete="CASCADE"), index=True,
                                           nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationTurn(SQLModel, table=True):
+    """One question and the opening of its answer in a conversation that has no history of its own to read back
+    (a Teams chat), so a follow-up is understood by whichever app process receives it. The question is its need's
+    (redacted); the row goes with its need ("forget me")."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation: str = Field(index=True, max_length=64)  # sha256 of platform and conversation id
+    need_id: str = Field(sa_column=Column(String(32), ForeignKey("need.id", ondelete="CASCADE"), index=True,
+                                          nullable=False))
+    reply_opening: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)

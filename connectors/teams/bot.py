@@ -8,14 +8,12 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections import OrderedDict, deque
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from coach import addresses, posted_answers, seen
-from coach.conversation import Turn
 from coach.errors import NotFound
 from coach.directory import Address
 from coach.messages import IncomingMessage, Reply
@@ -29,8 +27,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 CHANNEL_PREFIX = "teams:channel:"  # a channel as the target of a manager's nudge: teams:channel:<channel id>
-CONTEXT_TURNS = 6
-KEPT_CONVERSATIONS = 5000  # conversations whose recent turns are kept in memory for follow-ups
 WELCOME = ("Hi{name}! I'm your learning coach. Ask me anything about how we work here: I answer from the company's "
            "learning content and say where each answer comes from. Say *help* to see what else I can do.")
 PRIVATE_ELSEWHERE = ("I have something for you alone (a fuller answer or a lesson), but I couldn't message you "
@@ -74,7 +70,6 @@ class CoachBot(ActivityHandler):
     def __init__(self, container, adapter, app_id: str, interval_s: float = 1.0) -> None:
         self.coach, self.engine = container.coach, container.engine
         self.adapter, self.app_id, self.interval_s = adapter, app_id, interval_s
-        self.turns: OrderedDict[str, deque[Turn]] = OrderedDict()  # recent turns per conversation / thread
 
     # --- questions ---------------------------------------------------------------------------------------------
 
@@ -109,9 +104,9 @@ class CoachBot(ActivityHandler):
         activity = context.activity
         public = activity.conversation.conversation_type in ("channel", "groupChat")
         learner = learner_id(activity)
-        turns = self._turns(activity.conversation.id)
         message = IncomingMessage(learner_id=learner, text=text, platform=PLATFORM, public=public,
-                                  channel="channel" if public else "dm", history=tuple(turns))
+                                  channel="channel" if public else "dm",
+                                  conversation=f"{PLATFORM}:{activity.conversation.id}")
         stream = Stream(context)
         with contextlib.suppress(HttpOperationError, ClientRequestError):
             await stream.start()  # a missing typing indicator must not cost the answer
@@ -124,7 +119,6 @@ class CoachBot(ActivityHandler):
         if reply is None:
             await self._deliver(stream, Activity(type="message", text=FAILED))
             return
-        turns.extend([Turn("learner", text), Turn("coach", reply.text)])
         sent = await self._deliver(stream, answer_activity(reply, text_in_message=stream.streaming))
         if sent and reply.need_id:
             await self._posted(activity.conversation.id, reply.need_id, stream.stream_id, sent.id)
@@ -147,13 +141,6 @@ class CoachBot(ActivityHandler):
                 await send(stream.context, UNDELIVERED)
             except (HttpOperationError, ClientRequestError):
                 log.error("Teams took neither the answer nor the apology: the learner was not told")
-
-    def _turns(self, conversation: str) -> deque[Turn]:
-        turns = self.turns.pop(conversation, None) or deque(maxlen=CONTEXT_TURNS)
-        self.turns[conversation] = turns
-        while len(self.turns) > KEPT_CONVERSATIONS:
-            self.turns.popitem(last=False)
-        return turns
 
     # --- card actions ------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlmodel import select
 from fastapi.testclient import TestClient
 
 from coach import addresses
@@ -118,6 +119,22 @@ def test_a_follow_up_in_the_same_thread_keeps_the_context(teams, connector):
     assert "hour" in shown(follow_up).lower() and follow_up.conversation == first.conversation
     http.post("/api/messages", json=channel_message(connector.base_url, "and how fast?", thread="1700000000999"))
     assert "hour" not in shown(answers(connector)[-1]).lower()  # another thread starts afresh
+
+
+def test_a_follow_up_reaching_another_app_process_keeps_the_context(tmp_path, embedder, connector):
+    from coach.store.db import session
+    from coach.store.models import ConversationTurn
+
+    first, container = start(tmp_path, embedder)
+    with first:
+        first.post("/api/messages", json=personal_message(connector.base_url, "How do I report a phishing e-mail?"))
+    replica, _ = start(tmp_path, embedder, content=False)  # another replica on the same database
+    with replica:
+        replica.post("/api/messages", json=personal_message(connector.base_url, "and how fast?"))
+    assert "hour" in shown(answers(connector)[-1]).lower()
+    container.coach.forget(learner())  # the turns go with the learner's questions
+    with session(container.engine) as db:
+        assert db.exec(select(ConversationTurn)).all() == []
 
 
 def test_restricted_content_asked_in_a_channel_goes_to_the_askers_personal_chat(teams, connector):
