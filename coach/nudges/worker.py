@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 SYNC_S = 20  # how often a dispatcher picks up schedules added, paused or deleted elsewhere
 OWN_EVERY_MIN = 10  # how often the coach looks for its own nudges (follow-ups, due reviews)
 LOCK_ID = 7_446_354  # the advisory lock every worker of one deployment competes for
-_workers: dict[str, "Worker"] = {}  # job functions are stored by reference: they find their worker here
+# APScheduler's persistent job store pickles each job as a reference to a module-level function and its arguments,
+# so a job cannot hold its Worker (the engine, the delivery): it names it, and finds it here. One entry per Worker of
+# this process, added when it starts and removed when it stops; nothing else reads it.
+_workers: dict[str, "Worker"] = {}
 
 
 async def fire_job(worker_id: str, schedule_id: str, planned: str, zone: str = "") -> None:
