@@ -222,8 +222,9 @@ def schedule_owners(account: Account) -> set[str]:
 # --- sessions --------------------------------------------------------------------------------------------------------
 
 
-def start_session(engine: Engine, *, account: Account, hours: float, address: str) -> str:
-    """A new session id for the cookie (only its hash is stored); expired sessions are cleared on the way."""
+def begin_sign_in(engine: Engine, *, account: Account, hours: float, address: str) -> str:
+    """A signed-in admin session: its new id for the cookie (only its hash is stored); expired sessions are cleared
+    on the way. Named for signing in rather than "session", which in this code base means a database session."""
     raw, now = secrets.token_urlsafe(32), utcnow()
     with session(engine) as db:
         db.exec(delete(AdminSession).where(AdminSession.expires_at < now))
@@ -245,7 +246,7 @@ def session_account(engine: Engine, *, session_id: str) -> Account | None:
         return db.get(Account, row.account_id)
 
 
-def end_session(engine: Engine, *, session_id: str) -> None:
+def end_sign_in(engine: Engine, *, session_id: str) -> None:
     with session(engine) as db:
         db.exec(delete(AdminSession).where(AdminSession.id == _hash_secret(session_id)))
         db.commit()

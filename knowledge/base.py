@@ -15,8 +15,10 @@ from coach.errors import ConfigError
 from coach.ports import Passage, Retrieval
 from coach.store.db import session
 from examples import CONTENT as SAMPLES
+from knowledge import listing
 from knowledge.ingest import (FileOutcome, Ingestor, IngestReport, Progress, _vector_entries, bump_corpus_version,
                               count_sources)
+from knowledge.listing import Facets, SourceDetail, SourcePage, SourceQuery
 from knowledge.metadata import SourceMeta
 from knowledge.models import EVERYONE, Chunk, KnowledgeState, Source, SourcePublic
 from knowledge.retrieval import HybridRetriever
@@ -76,6 +78,21 @@ class KnowledgeBase:
         with session(self.engine) as db:
             rows = db.exec(select(Source).order_by(Source.title)).all()
         return [SourcePublic.model_validate(row, from_attributes=True) for row in rows]
+
+    def listing(self, query: SourceQuery) -> SourcePage:
+        """A page of the sources as L&D browse them (knowledge/listing.py): searched, filtered and sorted."""
+        return listing.list_sources(self.engine, query)
+
+    def facets(self) -> Facets:
+        """The document types and audiences in use, for the list's filters."""
+        return listing.facets(self.engine)
+
+    def count(self) -> int:
+        return listing.count(self.engine)
+
+    def source_detail(self, source_id: str, *, offset: int = 0, limit: int | None = None) -> SourceDetail | None:
+        """A source by id with a page of its chunks in reading order; None when there is no such source."""
+        return listing.source_detail(self.engine, source_id, offset=offset, limit=limit)
 
     def find(self, key_or_id: str) -> SourcePublic | None:
         """A source by id, key, path or path ending (`security/phishing.md`)."""

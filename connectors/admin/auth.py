@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from coach import accounts
 from coach.store.models import Account
+from connectors.admin.context import container_of
 
 SESSION_COOKIE = "coach_admin"
 LOGIN_PATH = "/admin/login"
@@ -109,7 +110,7 @@ async def csrf_protect(request: Request) -> None:
 def body_too_large(request: Request) -> bool:
     """True when a request announces more than REQUEST_FILES_OF_MAX_SIZE files of the largest upload allowed
     (`COACH_MAX_UPLOAD_MB`), checked before the body is read, so a runaway upload is refused at its first byte."""
-    most = request.app.state.container.settings.max_upload_bytes * REQUEST_FILES_OF_MAX_SIZE + 1024 * 1024
+    most = container_of(request).settings.max_upload_bytes * REQUEST_FILES_OF_MAX_SIZE + 1024 * 1024
     try:
         return int(request.headers.get("content-length") or 0) > most
     except ValueError:
@@ -130,17 +131,13 @@ def safe_next(value: str | None) -> str:
 # --- sessions --------------------------------------------------------------------------------------------------------
 
 
-def _engine(request: Request):
-    return request.app.state.container.engine
-
-
 def signed_in(request: Request) -> Account | None:
     """The account of this browser's live session (read fresh, so a role change applies at once), or None."""
     if hasattr(request.state, "admin_account"):
         return request.state.admin_account
     account, session_id = None, request.session.get("sid")
     if session_id:
-        account = accounts.session_account(_engine(request), session_id=session_id)
+        account = accounts.session_account(container_of(request).engine, session_id=session_id)
         if account is None:
             request.session.clear()  # ended, expired or removed: drop the cookie too
         elif time.time() - request.session.get("seen", 0) > _TOUCH_S:
@@ -151,24 +148,26 @@ def signed_in(request: Request) -> Account | None:
 
 def sign_in(request: Request, account: Account, how: str, next_path: str | None) -> RedirectResponse:
     """A fresh session (new id and CSRF token: no fixation) and on to `next_path` (checked by `safe_next`)."""
-    settings = request.app.state.container.settings
+    settings = container_of(request).settings
     next_path = safe_next(next_path)
     request.session.clear()
     address = client_address(request)
-    request.session["sid"] = accounts.start_session(_engine(request), account=account,
-                                                    hours=settings.admin_session_hours, address=address)
+    request.session["sid"] = accounts.begin_sign_in(container_of(request).engine, account=account,
+                                                   hours=settings.admin_session_hours, address=address)
     request.session["seen"] = int(time.time())
     csrf_token(request)
-    accounts.audit(_engine(request), actor=account.email, action=accounts.SIGNED_IN, address=address, detail=how)
+    accounts.audit(container_of(request).engine, actor=account.email, action=accounts.SIGNED_IN, address=address,
+                   detail=how)
     return RedirectResponse(next_path, status_code=303)
 
 
 def sign_out(request: Request) -> None:
     account, session_id = signed_in(request), request.session.get("sid")
     if session_id:
-        accounts.end_session(_engine(request), session_id=session_id)
+        accounts.end_sign_in(container_of(request).engine, session_id=session_id)
     if account is not None:
-        accounts.audit(_engine(request), actor=account.email, action="sign-out", address=client_address(request))
+        accounts.audit(container_of(request).engine, actor=account.email, action="sign-out",
+                       address=client_address(request))
     request.session.clear()
 
 
@@ -197,8 +196,8 @@ def require(*roles: str):
         if account is None:
             raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         if not permitted(account.role, roles):
-            accounts.audit(_engine(request), actor=account.email, action="access-denied", target=request.url.path,
-                           address=client_address(request), detail=f"role {account.role}")
+            accounts.audit(container_of(request).engine, actor=account.email, action="access-denied",
+                           target=request.url.path, address=client_address(request), detail=f"role {account.role}")
             raise PageRefused(403, f"Your role ({account.role}) cannot open this page.")
         request.state.account, request.state.actor = account, account.email
         return account
@@ -214,7 +213,8 @@ def require_token(*roles: str):
 
     def check(request: Request) -> Account:
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-        found = accounts.token_account(_engine(request), secret=secret.strip()) if scheme.lower() == "bearer" else None
+        found = accounts.token_account(container_of(request).engine, secret=secret.strip()) \
+            if scheme.lower() == "bearer" else None
         if found is None:
             challenge = 'Bearer realm="coach-admin"' + (', error="invalid_token"' if secret else "")
             raise HTTPException(401, "A valid bearer token is needed (`coach tokens create --role ROLE`).",

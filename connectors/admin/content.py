@@ -14,11 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from coach import accounts
 from coach.store.models import Account
 from connectors.admin.auth import PageRefused, actor_of, body_too_large, client_address, require
-from connectors.admin.content_listing import SORTS, SourceQuery, facets, list_sources, source_detail
+from connectors.admin.context import container_of, flash, flashed
 from connectors.admin.content_try import MAX_QUESTION, answer_blocks, try_question
 from connectors.admin.content_uploads import (MAX_FILES, STATUS_WORDS, FormProblem, form_meta,
                                               ingest_audited, outcome_json, received, summary_json)
 from connectors.admin.shell import NavLink, page_router, render
+from knowledge.listing import SORTS, SourceQuery
 from knowledge.loaders import SUPPORTED_SUFFIXES
 from knowledge.loaders.limits import human_size
 from knowledge.metadata import SourceMeta
@@ -29,21 +30,18 @@ NAV = [NavLink("Content", "/admin/content", roles=(accounts.ADMIN,), order=10)]
 ADMIN_ONLY = Depends(require(accounts.ADMIN))
 PER_PAGE, CHUNKS_PER_PAGE = 50, 100
 ACCEPT = ",".join(sorted(SUPPORTED_SUFFIXES))
-_FLASH = "content_flash"
-
-
-def _container(request: Request):
-    return request.app.state.container
-
-
-def flash(request: Request, message: str, kind: str = "ok") -> None:
-    """A one-time message for the next page (after a redirect), kept in the signed session cookie."""
-    request.session[_FLASH] = [kind, message[:400]]
 
 
 def _render(request: Request, name: str, context: dict, status_code: int = 200):
-    kind, message = request.session.pop(_FLASH, None) or ("", "")
-    return render(request, name, {"flash": message, "flash_kind": kind, **context}, status_code=status_code)
+    """Every Content page shows the one-time message left by the action before it (content_tabs.html)."""
+    return render(request, name, {**flashed(request), **context}, status_code=status_code)
+
+
+def _facets(container) -> dict[str, list[str]]:
+    """The values the filters offer: types and audiences in use, and the framework's competencies."""
+    found = container.knowledge.facets()
+    return {"types": found.types, "audiences": found.audiences,
+            "competencies": [c.id for c in container.coach.framework.competencies]}
 
 
 def _field(form, name: str) -> str:
@@ -64,10 +62,10 @@ def sources(request: Request, q: str = Query("", max_length=200), type: str = Qu
             sort: str = Query("updated", pattern="^(" + "|".join(SORTS) + ")$"),
             dir: str = Query("desc", pattern="^(asc|desc)$"), page: int = Query(1, ge=1, le=100_000),
             account: Account = ADMIN_ONLY):
-    container = _container(request)
+    container = container_of(request)
     query = SourceQuery(q=q, doc_type=type, audience=audience.strip().lower(), competency=competency.strip().lower(),
                         sort=sort, descending=dir == "desc", offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
-    listed = list_sources(container.engine, query)
+    listed = container.knowledge.listing(query)
     pages = max(1, math.ceil(listed.total / PER_PAGE))
     filters = {k: v for k, v in (("q", q), ("type", type), ("audience", audience), ("competency", competency)) if v}
 
@@ -81,7 +79,7 @@ def sources(request: Request, q: str = Query("", max_length=200), type: str = Qu
 
     return _render(request, "content.html", {
         "listed": listed, "page": page, "pages": pages, "filters": filters, "sort": sort, "dir": dir,
-        "facets": facets(container.engine, container.coach.framework), "link": link, "sort_link": sort_link,
+        "facets": _facets(container), "link": link, "sort_link": sort_link,
         "q": q, "type": type, "audience": audience, "competency": competency})
 
 
@@ -89,9 +87,9 @@ def sources(request: Request, q: str = Query("", max_length=200), type: str = Qu
 
 
 def _upload_context(request: Request, **extra) -> dict:
-    container = _container(request)
+    container = container_of(request)
     settings = container.settings
-    return {"facets": facets(container.engine, container.coach.framework), "accept": ACCEPT,
+    return {"facets": _facets(container), "accept": ACCEPT,
             "framework": container.coach.framework.competencies, "max_size": human_size(settings.max_upload_bytes),
             "max_files": MAX_FILES, "owner": request.state.account.email, "audience": "", "chosen": [],
             "results": None, "error": "", **extra}
@@ -100,7 +98,7 @@ def _upload_context(request: Request, **extra) -> dict:
 @router.get("/admin/content/upload")
 def upload_form(request: Request, topic: str = Query("", max_length=200), account: Account = ADMIN_ONLY):
     """`topic`: from a content gap's "Upload the missing content": its competency is ticked already."""
-    known = {c.id for c in _container(request).coach.framework.competencies}
+    known = {c.id for c in container_of(request).coach.framework.competencies}
     return _render(request, "content_upload.html", _upload_context(
         request, gap_topic=topic, chosen=[topic] if topic in known else []))
 
@@ -109,7 +107,7 @@ def upload_form(request: Request, topic: str = Query("", max_length=200), accoun
 async def upload(request: Request, account: Account = ADMIN_ONLY):
     """One or many files (field `files`). The page's script sends one file per request and asks for JSON, to show
     each file's progress and result as it comes; a plain form post gets the results page."""
-    container = _container(request)
+    container = container_of(request)
     settings, wants_json = container.settings, "application/json" in request.headers.get("accept", "")
 
     def refuse(status: int, message: str, **form_values):
@@ -146,7 +144,7 @@ async def upload(request: Request, account: Account = ADMIN_ONLY):
 
 
 def _found(request: Request, source_id: str, **kwargs):
-    detail = source_detail(_container(request).engine, source_id, **kwargs)
+    detail = container_of(request).knowledge.source_detail(source_id, **kwargs)
     if detail is None:
         raise PageRefused(404, "There is no such source (it may have been deleted). The list shows what is there.")
     return detail
@@ -156,12 +154,11 @@ def _found(request: Request, source_id: str, **kwargs):
 def source_page(request: Request, source_id: str, page: int = Query(1, ge=1, le=100_000),
                 account: Account = ADMIN_ONLY):
     detail = _found(request, source_id, offset=(page - 1) * CHUNKS_PER_PAGE, limit=CHUNKS_PER_PAGE)
-    container = _container(request)
+    container = container_of(request)
     return _render(request, "content_source.html", {
         "detail": detail, "source": detail.source, "page": page,
         "pages": max(1, math.ceil(detail.total_chunks / CHUNKS_PER_PAGE)), "accept": ACCEPT,
-        "framework": container.coach.framework.competencies, "facets": facets(container.engine,
-                                                                              container.coach.framework),
+        "framework": container.coach.framework.competencies, "facets": _facets(container),
         "audience_text": ", ".join(g for g in detail.source.audience if g != EVERYONE)})
 
 
@@ -169,7 +166,7 @@ def source_page(request: Request, source_id: str, page: int = Query(1, ge=1, le=
 def retag(request: Request, source_id: str, audience: str = Form("", max_length=1000),
           competencies: list[str] = Form([]), owner: str = Form("", max_length=300), account: Account = ADMIN_ONLY):
     """Sync: re-tagging writes to the database and the vector index (a worker thread, like every sync route)."""
-    container = _container(request)
+    container = container_of(request)
     before = _found(request, source_id, limit=1).source
     try:
         meta = form_meta(container.coach.framework, audience=audience, competencies=competencies, owner=owner)
@@ -207,7 +204,7 @@ def replacement_meta(source) -> SourceMeta:
 
 @router.post("/admin/content/sources/{source_id}/replace")
 async def replace_file(request: Request, source_id: str, account: Account = ADMIN_ONLY):
-    container = _container(request)
+    container = container_of(request)
     settings = container.settings
     source = (await run_in_threadpool(_found, request, source_id, limit=1)).source
     back = RedirectResponse(f"/admin/content/sources/{source_id}", status_code=303)
@@ -240,7 +237,7 @@ def delete_confirm(request: Request, source_id: str, account: Account = ADMIN_ON
 
 @router.post("/admin/content/sources/{source_id}/delete")
 def delete(request: Request, source_id: str, account: Account = ADMIN_ONLY):
-    container = _container(request)
+    container = container_of(request)
     removed = container.knowledge.remove([_found(request, source_id, limit=1).source.id])
     for source in removed:
         accounts.audit(container.engine, actor=actor_of(request), action="source-deleted",
@@ -254,8 +251,8 @@ def delete(request: Request, source_id: str, account: Account = ADMIN_ONLY):
 
 
 def _try_context(request: Request, **extra) -> dict:
-    container = _container(request)
-    groups = [g for g in facets(container.engine, container.coach.framework)["audiences"] if g != EVERYONE]
+    container = container_of(request)
+    groups = [g for g in _facets(container)["audiences"] if g != EVERYONE]
     return {"known_groups": groups, "question": "", "chosen": [], "other": "", "trial": None, "blocks": [],
             "error": "", "max_question": MAX_QUESTION, **extra}
 
@@ -269,7 +266,7 @@ def try_form(request: Request, account: Account = ADMIN_ONLY):
 def try_it(request: Request, question: str = Form("", max_length=MAX_QUESTION), groups: list[str] = Form([]),
            other: str = Form("", max_length=500), account: Account = ADMIN_ONLY):
     """Nothing is recorded: not the question (it may name someone), not a need, not a rate-limit count."""
-    container, values = _container(request), {"question": question, "chosen": groups, "other": other}
+    container, values = container_of(request), {"question": question, "chosen": groups, "other": other}
     try:
         audience = form_meta(container.coach.framework, audience=[*groups, other]).audience
     except FormProblem as exc:

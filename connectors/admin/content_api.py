@@ -12,23 +12,20 @@ from coach import accounts
 from coach.store.models import Account
 from connectors.admin.auth import actor_of, body_too_large, client_address, require_token
 from connectors.admin.content import replacement_meta, retag_changes
-from connectors.admin.content_listing import (SORTS, SourceQuery, detail_json, list_sources, source_detail,
-                                              source_json)
+from connectors.admin.context import container_of
+from connectors.admin.content_json import detail_json, source_json
 from connectors.admin.content_try import MAX_QUESTION, trial_json, try_question
 from connectors.admin.content_uploads import (MAX_FILES, FormProblem, form_meta, ingest_audited,
                                               outcome_json, received, summary_json)
+from knowledge.listing import SORTS, SourceQuery
 from knowledge.loaders.limits import human_size
 
 router = APIRouter(prefix="/api/admin", tags=["admin: content"])
 ADMIN_TOKEN = Depends(require_token(accounts.ADMIN))
 
 
-def _container(request: Request):
-    return request.app.state.container
-
-
 def _source_or_404(request: Request, source_id: str, **kwargs):
-    detail = source_detail(_container(request).engine, source_id, **kwargs)
+    detail = container_of(request).knowledge.source_detail(source_id, **kwargs)
     if detail is None:
         raise HTTPException(404, f"No source {source_id}: GET /api/admin/sources lists them.")
     return detail
@@ -36,7 +33,7 @@ def _source_or_404(request: Request, source_id: str, **kwargs):
 
 async def _files(request: Request, field: str, most: int):
     """The request's file parts under `field`, parsed only after the token was checked and the size announced."""
-    limit = _container(request).settings.max_upload_bytes
+    limit = container_of(request).settings.max_upload_bytes
     if body_too_large(request):
         raise HTTPException(413, f"Too large for one request: send fewer files at once (each up to "
                                  f"{human_size(limit)}).")
@@ -58,7 +55,7 @@ def _text(form, name: str) -> str:
 async def upload_sources(request: Request, account: Account = ADMIN_TOKEN) -> dict:
     """Upload files (multipart field `files`, repeated; optional fields `audience` and `competencies`, each
     comma-separated, and `owner`): each added, updated, unchanged or refused with the reason."""
-    container = _container(request)
+    container = container_of(request)
     form, files = await _files(request, "files", MAX_FILES)
     try:
         try:
@@ -82,7 +79,7 @@ def get_sources(request: Request, q: str = Query("", max_length=200), type: str 
     """The sources (all of them unless `limit`), newest first unless `sort`/`dir` say otherwise."""
     query = SourceQuery(q=q, doc_type=type, audience=audience.strip().lower(), competency=competency.strip().lower(),
                         sort=sort, descending=dir == "desc", offset=offset, limit=limit)
-    return [source_json(row) for row in list_sources(_container(request).engine, query).rows]
+    return [source_json(row) for row in container_of(request).knowledge.listing(query).rows]
 
 
 @router.get("/sources/{source_id}")
@@ -102,7 +99,7 @@ class Retag(BaseModel):
 @router.patch("/sources/{source_id}")
 def retag_source(request: Request, source_id: str, body: Retag, account: Account = ADMIN_TOKEN) -> dict:
     """Re-tag without re-embedding: audience, competencies, owner."""
-    container = _container(request)
+    container = container_of(request)
     before = _source_or_404(request, source_id, limit=1).source
     try:
         meta = form_meta(container.coach.framework, audience=body.audience or "",
@@ -126,7 +123,7 @@ def retag_source(request: Request, source_id: str, body: Retag, account: Account
 @router.post("/sources/{source_id}/replace")
 async def replace_source(request: Request, source_id: str, account: Account = ADMIN_TOKEN) -> dict:
     """A new version of the source (multipart field `file`); refused, it leaves the current version in place."""
-    container = _container(request)
+    container = container_of(request)
     source = (await run_in_threadpool(_source_or_404, request, source_id, limit=1)).source
     form, files = await _files(request, "file", 1)
     try:
@@ -140,7 +137,7 @@ async def replace_source(request: Request, source_id: str, account: Account = AD
 
 @router.delete("/sources/{source_id}")
 def delete_source(request: Request, source_id: str, account: Account = ADMIN_TOKEN) -> dict:
-    container = _container(request)
+    container = container_of(request)
     removed = container.knowledge.remove([_source_or_404(request, source_id, limit=1).source.id])
     if not removed:  # deleted by someone else in between
         raise HTTPException(404, f"No source {source_id}.")
@@ -160,7 +157,7 @@ class Question(BaseModel):
 def try_it(request: Request, body: Question, account: Account = ADMIN_TOKEN) -> dict:
     """The answer a learner in `groups` (plus everyone) would get, its citations, the abstention confidence and
     each passage's retrieval scores. Nothing is logged: no need, no rate-limit count, not the question."""
-    container = _container(request)
+    container = container_of(request)
     try:
         groups = form_meta(container.coach.framework, audience=body.groups).audience
     except FormProblem as exc:

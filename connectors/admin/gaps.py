@@ -22,6 +22,7 @@ from coach.store.models import Account
 from connectors.admin import gap_charts
 from connectors.admin.auth import PageRefused, actor_of, client_address, require
 from connectors.admin.charts import EMBED_OPTIONS
+from connectors.admin.context import container_of, flash, flashed
 from connectors.admin.reports import CHART_SCRIPTS
 from connectors.admin.shell import NavLink, page_router, render
 from knowledge.metadata import normalize_groups
@@ -57,7 +58,7 @@ def when(moment: datetime | None) -> dict | None:
 
 
 def gaps_page(request: Request, *, status: str = "open", days: int = 14, error: str = "", status_code: int = 200):
-    container = request.app.state.container
+    container = container_of(request)
     everything = container.gaps.clusters(status="all", period_days=days)  # one query; the tab filters below
     shown = [c for c in everything if status == "all" or c.status == status]
     names = {c.id: c.name for c in container.coach.framework.competencies}
@@ -68,7 +69,7 @@ def gaps_page(request: Request, *, status: str = "open", days: int = 14, error: 
         "weeks": gap_charts.weekly_totals(everything), "spec": spec, "scripts": CHART_SCRIPTS,
         "charts": {"options": EMBED_OPTIONS, "specs": {"gaps_over_time": spec}}, "when": when,
         "drafting": container.drafter.model is not None, "no_model": NO_MODEL, "error": error,
-        "flash": request.session.pop("flash", "")}, status_code=status_code)
+        **flashed(request)}, status_code=status_code)
 
 
 @router.get("/admin/gaps")
@@ -82,7 +83,7 @@ def draft(request: Request, cluster_id: str = CLUSTER, audience: str = Form("", 
           account: Account = ADMIN_ONLY):
     """A lesson drafted by the language model from the cluster's questions (tens of seconds: a sync route, so it
     waits in the thread pool), then on to the lesson editor to check it and approve or reject it."""
-    container = request.app.state.container
+    container = container_of(request)
     engine, address = container.engine, client_address(request)
     if container.gaps.cluster(cluster_id) is None:
         raise PageRefused(404, "There is no such content-gap cluster. The Content gaps page lists them.")
@@ -102,6 +103,5 @@ def draft(request: Request, cluster_id: str = CLUSTER, audience: str = Form("", 
         return gaps_page(request, error=str(exc), status_code=502)
     accounts.audit(engine, actor=actor_of(request), action="gap-lesson-drafted", target=lesson.key, address=address,
                    detail=f"from content gap {cluster_id}, for {', '.join(groups)}")
-    request.session["flash"] = (f"Drafted “{lesson.title}” from a content gap. Check it, then approve or "
-                                "reject it.")[:300]
+    flash(request, f"Drafted “{lesson.title}” from a content gap. Check it, then approve or reject it.")
     return RedirectResponse(f"/admin/lessons/{lesson.key}", status_code=303)

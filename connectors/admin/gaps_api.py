@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from coach import accounts
 from coach.store.models import Account
 from connectors.admin.auth import require_token
+from connectors.admin.context import container_of
 
 router = APIRouter(prefix="/api/admin/gaps", tags=["admin"])
 
@@ -20,5 +21,5 @@ def gaps(request: Request, status: str = Query("all", pattern="^(open|closed|all
     """Content-gap clusters sorted by demand (most people, then most questions): id, label, topic, status,
     questions, open_questions, people, this_period, previous_period, trend, weekly, examples, first_seen, last_seen,
     closed_at, closed_by [{source_id, title, questions, closed_at}], lessons - as `coach gaps --json` prints them."""
-    found = request.app.state.container.gaps.clusters(status=status, period_days=days)
+    found = container_of(request).gaps.clusters(status=status, period_days=days)
     return [cluster.as_json() for cluster in found]

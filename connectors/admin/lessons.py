@@ -21,6 +21,7 @@ from coach.lessons.authoring import MAX_BODY, MAX_MINUTES, MAX_OPTIONS, MIN_OPTI
 from coach.lessons.drafting import NO_MODEL
 from coach.store.models import Account, Lesson, as_utc
 from connectors.admin.auth import PageRefused, actor_of, client_address, require
+from connectors.admin.context import container_of, flash, flashed
 from connectors.admin.shell import NavLink, page_router, render
 
 router = page_router()
@@ -30,22 +31,13 @@ KEY = Path(max_length=120)
 ORDER = {"draft": 0, "approved": 1, "rejected": 2}  # drafts first: they wait for someone
 
 
-def _container(request: Request):
-    return request.app.state.container
-
-
 def competency_ids(container) -> set[str]:
     return {c.id for c in container.coach.framework.competencies}
 
 
 def audit(request: Request, action: str, target: str, detail: str = "") -> None:
-    accounts.audit(_container(request).engine, actor=actor_of(request), action=action, target=target,
+    accounts.audit(container_of(request).engine, actor=actor_of(request), action=action, target=target,
                    address=client_address(request), detail=detail)
-
-
-def flash(request: Request, message: str) -> None:
-    """A one-line result shown on the next page (after a redirect), kept in the signed session cookie."""
-    request.session["flash"] = message[:300]
 
 
 def ordered(lessons: list[Lesson]) -> list[Lesson]:
@@ -56,13 +48,13 @@ def ordered(lessons: list[Lesson]) -> list[Lesson]:
 
 def listing_page(request: Request, *, status: str = "", results: list | None = None, error: str = "",
                  status_code: int = 200):
-    container = _container(request)
+    container = container_of(request)
     everything = catalog.listing(container.engine)
     shown = [lesson for lesson in everything if not status or lesson.status == status]
     drafting = container.drafter.model is not None
     return render(request, "lessons.html", {
         "lessons": ordered(shown), "status": status, "counts": Counter(lesson.status for lesson in everything),
-        "total": len(everything), "flash": request.session.pop("flash", ""), "results": results, "error": error,
+        "total": len(everything), **flashed(request), "results": results, "error": error,
         "drafting": drafting, "no_model": NO_MODEL, "path": "/admin/lessons",
         "sources": container.knowledge.sources() if drafting else [],
         "max_files": uploads.MAX_FILES, "summary": _summary(results or [])}, status_code=status_code)
@@ -96,7 +88,7 @@ async def upload(request: Request, account: Account = ADMIN):
 
 
 def _load_and_audit(request: Request, received: list[tuple[str, bytes]]) -> list[uploads.FileResult]:
-    container = _container(request)
+    container = container_of(request)
     results = uploads.load_files(container.engine, received, competency_ids(container))
     for result in results:
         audit(request, "lesson-uploaded", result.key or result.name,
@@ -108,7 +100,7 @@ def _load_and_audit(request: Request, received: list[tuple[str, bytes]]) -> list
 def draft(request: Request, source: str = Form("", max_length=1000), account: Account = ADMIN):
     """A draft from one source by the language model (tens of seconds; a sync route, so it waits in the thread
     pool); then on to its editor."""
-    container = _container(request)
+    container = container_of(request)
     if container.drafter.model is None:
         return listing_page(request, error=NO_MODEL, status_code=503)
     if not source:
@@ -124,7 +116,7 @@ def draft(request: Request, source: str = Form("", max_length=1000), account: Ac
 
 
 def _lesson(request: Request, key: str) -> Lesson:
-    lesson = catalog.get(_container(request).engine, key)
+    lesson = catalog.get(container_of(request).engine, key)
     if lesson is None:
         raise PageRefused(404, f"There is no lesson “{key}”: it may have been deleted. The lessons page lists them.")
     return lesson
@@ -132,13 +124,13 @@ def _lesson(request: Request, key: str) -> Lesson:
 
 def editor_page(request: Request, lesson: Lesson, edit: editing.LessonEdit, *, problems: dict | None = None,
                 note: str = "", opened_at: str = "", status_code: int = 200):
-    container = _container(request)
+    container = container_of(request)
     known = [(c.id, c.name) for c in container.coach.framework.competencies]
     known += [(c, f"{c} (not in the framework)") for c in edit.competencies if c not in dict(known)]
     rows = list(edit.options) + [("", "")] * max(0, MAX_OPTIONS - len(edit.options))
     return render(request, "lesson.html", {
         "lesson": lesson, "edit": edit, "rows": rows, "problems": problems or {}, "note": note,
-        "flash": request.session.pop("flash", ""), "opened_at": opened_at or editing.stamp(lesson),
+        **flashed(request), "opened_at": opened_at or editing.stamp(lesson),
         "competency_choices": known, "limits": {"body": MAX_BODY, "minutes": MAX_MINUTES, "min": MIN_OPTIONS,
                                                 "max": MAX_OPTIONS}}, status_code=status_code)
 
@@ -198,7 +190,7 @@ def save(request: Request, key: str = KEY, form: Posted = Depends(posted), accou
                            note="Option removed from the form. Save to keep the change.")
     if do not in ("save", "approve"):
         raise PageRefused(400, "Unknown action.")
-    container = _container(request)
+    container = container_of(request)
     try:
         saved, problems = editing.save(container.engine, key=key, edit=edit, competencies=competency_ids(container),
                                        opened_at=opened_at, status="approved" if do == "approve" else None)
@@ -228,7 +220,7 @@ def reject(request: Request, key: str = KEY, account: Account = ADMIN):
 
 
 def _set_status(request: Request, key: str, status: str):
-    container = _container(request)
+    container = container_of(request)
     lesson = _lesson(request, key)
     lesson, problems = editing.set_status(container.engine, key=key, status=status,
                                           competencies=competency_ids(container))

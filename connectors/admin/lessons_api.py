@@ -9,6 +9,7 @@ from coach import accounts
 from coach.lessons import catalog, editing
 from coach.store.models import Account, Lesson, as_utc
 from connectors.admin.auth import actor_of, client_address, require_token
+from connectors.admin.context import container_of
 from connectors.admin.lessons import competency_ids, ordered
 
 router = APIRouter(prefix="/api/admin/lessons", tags=["admin"])
@@ -26,7 +27,7 @@ def public(lesson: Lesson) -> dict:
 def lessons(request: Request, status: str = Query("", pattern="^(|draft|approved|rejected)$"),
             account: Account = ADMIN) -> list[dict]:
     """Every lesson (or those of one status), drafts first."""
-    found = catalog.listing(request.app.state.container.engine, status or None)
+    found = catalog.listing(container_of(request).engine, status or None)
     return [public(lesson) for lesson in ordered(found)]
 
 
@@ -42,7 +43,7 @@ def reject(request: Request, key: str = KEY, account: Account = ADMIN) -> dict:
 
 
 def _set_status(request: Request, key: str, status: str) -> dict:
-    container = request.app.state.container
+    container = container_of(request)
     if catalog.get(container.engine, key) is None:
         raise HTTPException(404, f"No lesson {key!r}.")
     lesson, problems = editing.set_status(container.engine, key=key, status=status,

@@ -5,19 +5,18 @@ schedules nothing here. Another manager's schedule answers 404, as if it did not
 
 from __future__ import annotations
 
-
 from fastapi import Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
 
 from coach import accounts
-from coach.errors import NotFound
-from coach.learners import team_manager
+from coach.errors import Forbidden, NotFound
 from coach.nudges import forms, schedules
 from coach.nudges.forms import DAY_NAMES, MAX_MESSAGE, REPEATS, TARGETS, NudgeForm
-from coach.store.db import session
-from coach.store.models import Account, ChatAddress, Learner, NudgeSchedule
+from coach.services import people
+from coach.services.nudges import schedule_for, scheduling_profile, visible
+from coach.store.models import Account, Learner, NudgeSchedule
 from connectors.admin.auth import PageRefused, actor_of, client_address, require
+from connectors.admin.context import container_of, flash, flashed
 from connectors.admin.shell import NavLink, page_router, render
 
 router = page_router()
@@ -27,7 +26,7 @@ SCHEDULE = Path(max_length=32, pattern="^[0-9a-f]+$")
 
 
 def _engine(request: Request):
-    return request.app.state.container.engine
+    return container_of(request).engine
 
 
 def not_linked(account: Account) -> str:
@@ -41,44 +40,26 @@ def not_linked(account: Account) -> str:
             f"L&D admin makes it one with `coach learners set {account.learner_id} --role manager --team TEAM`.")
 
 
-def manager_of(request: Request, account: Account) -> Learner | None:
-    """The chat profile this manager account schedules as (its team, its time zone); None when not linked to one."""
-    if account.role != "manager" or not account.learner_id:
-        return None
-    return team_manager(_engine(request), account.learner_id)
-
-
 def scheduling_manager(request: Request, account: Account) -> Learner:
     if account.role != "manager":
         raise PageRefused(403, "Managers schedule nudges for their teams; as an L&D admin you can see, pause and "
                                "delete every schedule on the Nudges page.")
-    manager = manager_of(request, account)
+    manager = scheduling_profile(_engine(request), account)
     if manager is None:
         raise PageRefused(403, not_linked(account))
     return manager
 
 
-def visible(engine, account: Account) -> list[NudgeSchedule]:
-    """Every schedule for an ld-admin; a manager's own otherwise."""
-    query = select(NudgeSchedule).order_by(NudgeSchedule.created_at)
-    if account.role != accounts.ADMIN:
-        query = query.where(NudgeSchedule.owner.in_(sorted(accounts.schedule_owners(account))))
-    with session(engine) as db:
-        return list(db.exec(query).all())
-
-
 def own_schedule(request: Request, account: Account, schedule_id: str) -> NudgeSchedule:
-    """The schedule when this account may act on it; 404 for one that does not exist or is someone else's."""
+    """The schedule when this account may act on it; 404 for one that does not exist or is someone else's (the
+    attempt on someone else's is audited)."""
     try:
-        schedule = schedules.get(_engine(request), schedule_id)
-    except NotFound:
-        schedule = None
-    if schedule is not None and (account.role == accounts.ADMIN or
-                                 schedule.owner in accounts.schedule_owners(account)):
-        return schedule
-    if schedule is not None:
+        return schedule_for(_engine(request), account, schedule_id)
+    except Forbidden as exc:
         accounts.audit(_engine(request), actor=actor_of(request), action="access-denied", target=request.url.path,
-                       address=client_address(request), detail="another manager's nudge schedule")
+                       address=client_address(request), detail=str(exc))
+    except NotFound:
+        pass
     raise PageRefused(404, "There is no such nudge schedule among yours. The Nudges page lists them.")
 
 
@@ -92,32 +73,24 @@ def audit(request: Request, action: str, schedule: NudgeSchedule) -> None:
                    address=client_address(request), detail=detail)
 
 
-def flash(request: Request, message: str) -> None:
-    request.session["flash"] = message[:300]
-
-
 @router.get("/admin/nudges")
 def nudges(request: Request, account: Account = MANAGER):
     engine = _engine(request)
     found = visible(engine, account)
-    linked = account.role != "manager" or manager_of(request, account) is not None
+    linked = account.role != "manager" or scheduling_profile(engine, account) is not None
     return render(request, "nudges.html", {
         "rows": [(schedule, forms.describe(schedule)) for schedule in found], "admin": account.role == accounts.ADMIN,
-        "linked": linked, "not_linked": "" if linked else not_linked(account),
-        "flash": request.session.pop("flash", "")})
+        "linked": linked, "not_linked": "" if linked else not_linked(account), **flashed(request)})
 
 
 def form_page(request: Request, manager: Learner, form: NudgeForm, *, schedule: NudgeSchedule | None = None,
               problems: dict | None = None, status_code: int = 200):
     engine = _engine(request)
-    with session(engine) as db:
-        members = db.exec(select(Learner).where(Learner.team == manager.team, Learner.id != manager.id)
-                          .order_by(Learner.display_name, Learner.id)).all()
-        channels = db.exec(select(ChatAddress).where(ChatAddress.kind == "channel")).all()
     return render(request, "nudge_form.html", {
         "form": form, "schedule": schedule, "problems": problems or {}, "manager": manager,
-        "members": [(m.id, m.display_name or m.id) for m in members], "lessons": forms.lesson_choices(engine),
-        "channels": [(c.key, (c.reference.get("conversation") or {}).get("name") or c.key) for c in channels],
+        "members": [(m.id, m.name) for m in people.team_members(engine, manager)],
+        "lessons": forms.lesson_choices(engine),
+        "channels": [(c.key, c.name) for c in people.channels(engine)],
         "targets": TARGETS, "repeats": REPEATS, "day_names": DAY_NAMES, "max_message": MAX_MESSAGE,
         "path": "/admin/nudges"}, status_code=status_code)
 

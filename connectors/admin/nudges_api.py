@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Request
 
 from coach.nudges import forms, schedules
 from coach.store.models import Account, NudgeSchedule, as_utc, utcnow
+from coach.services.nudges import visible
 from connectors.admin.auth import require_token
-from connectors.admin.nudges import visible
+from connectors.admin.context import container_of
 
 router = APIRouter(prefix="/api/admin/nudges", tags=["admin"])
 
@@ -25,4 +26,4 @@ def public(schedule: NudgeSchedule) -> dict:
 
 @router.get("")
 def nudges(request: Request, account: Account = Depends(require_token("manager"))) -> list[dict]:
-    return [public(schedule) for schedule in visible(request.app.state.container.engine, account)]
+    return [public(schedule) for schedule in visible(container_of(request).engine, account)]

@@ -7,14 +7,12 @@ from datetime import timedelta
 
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import Integer, cast, func
-from sqlmodel import select
-
 from coach import accounts
-from coach.store.db import session
-from coach.store.models import Account, GapQuestion, Learner, Lesson, Need, NudgeSchedule, utcnow
+from coach.services.overview import DAYS, AdminOverview, ManagerOverview, overview
+from coach.store.models import Account
 from connectors.admin.auth import (LOGIN_PATH, client_address, require, safe_next, sign_in, sign_out,
                                    signed_in)
+from connectors.admin.context import container_of
 from connectors.admin.shell import NavLink, page_router, render
 
 router = page_router()
@@ -32,7 +30,7 @@ def login_page(request: Request, *, next_path: str = "", email: str = "", error:
                headers: dict | None = None):
     sso = getattr(request.app.state, "admin_sso", None)
     return render(request, "login.html", {"next": safe_next(next_path), "email": email, "error": error,
-                                          "sso_label": sso and request.app.state.container.settings.admin_oidc_label},
+                                          "sso_label": sso and container_of(request).settings.admin_oidc_label},
                   status_code=status, headers=headers)
 
 
@@ -48,7 +46,7 @@ def login_form(request: Request, next: str = ""):
 @public
 def login(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("")):
     """A sync route on purpose: argon2 takes tens of milliseconds of CPU, which belongs in the thread pool."""
-    container, address = request.app.state.container, client_address(request)
+    container, address = container_of(request), client_address(request)
     settings, engine, email = container.settings, container.engine, email.strip().lower()[:254]
     wait = accounts.sign_in_wait(engine, email=email, address=address, failures=settings.admin_login_failures,
                                  window=timedelta(minutes=settings.admin_login_window_minutes))
@@ -73,55 +71,36 @@ def logout(request: Request):
 
 @router.get("/admin")
 def home(request: Request, account: Account = Depends(require())):
-    container = request.app.state.container
-    return render(request, "home.html", {"overview": overview(container.engine, account,
-                                                              container.settings.privacy_min_group)})
+    """A few numbers for the role: what waits for L&D; a manager's teams and schedules; for a viewer, the month's
+    questions only when enough people asked that nobody stands out."""
+    container = container_of(request)
+    found = overview(container.engine, account, min_group=container.settings.privacy_min_group,
+                     count_sources=container.knowledge.count)
+    return render(request, "home.html", {"overview": overview_rows(found)})
 
 
 @router.get("/admin/audit")
 def audit_log(request: Request, action: str = Query("", max_length=60), limit: int = Query(200, ge=1, le=1000),
               account: Account = Depends(require(accounts.ADMIN))):
-    engine = request.app.state.container.engine
+    engine = container_of(request).engine
     return render(request, "audit.html", {"entries": accounts.latest_audit(engine, limit=limit, action=action),
                                           "action": action, "limit": limit})
 
 
-def overview(engine, account: Account, min_group: int) -> list[tuple[str, str]]:
-    """A few numbers for the role, as (label, value): what waits for L&D; a manager's teams and schedules; for a
-    viewer, the month's questions only when enough people asked that nobody stands out."""
-    since = utcnow() - timedelta(days=30)
-    rows: list[tuple[str, str]] = []
-    with session(engine) as db:
-        if account.role == accounts.ADMIN:
-            from knowledge.models import Source
-
-            rows.append(("Sources in the knowledge base", str(db.exec(select(func.count()).select_from(Source)).one())))
-            rows.append(("Lessons waiting for approval",
-                         str(db.exec(select(func.count()).where(Lesson.status == "draft")).one())))
-            rows.append(("Questions the content could not answer (30 days)",
-                         str(db.exec(select(func.count()).where(Need.answered.is_(False),
-                                                                Need.created_at >= since)).one())))
-            rows.append(("Open content gaps (clusters of such questions)",
-                         str(db.exec(select(func.count(func.distinct(GapQuestion.cluster_id))).where(
-                             GapQuestion.closed_at.is_(None), GapQuestion.cluster_id != "")).one())))
-            return rows
-        if account.role == "manager":
-            teams = accounts.teams_of(engine, account) or []
-            for team in teams:
-                people = db.exec(select(func.count()).where(Learner.team == team)).one()
-                rows.append((f"People in {team}", str(people)))
-            owners = accounts.schedule_owners(account)
-            rows.append(("Your nudge schedules",
-                         str(db.exec(select(func.count()).where(NudgeSchedule.owner.in_(owners))).one())))
-            if not teams:
-                rows.append(("Teams", "none linked yet: ask an L&D admin (`coach users set-role ... --team`)"))
-            return rows
-        asked = db.exec(select(func.count(), func.count(func.distinct(Need.learner_id)),
-                               func.sum(cast(Need.answered, Integer))).where(Need.created_at >= since)).one()
-    questions, people, answered = asked[0], asked[1], asked[2] or 0
-    if people >= min_group:
-        rows.append(("Questions asked (30 days)", str(questions)))
-        rows.append(("Answered from the content", f"{answered / questions:.0%}" if questions else "-"))
-    else:
-        rows.append(("Questions asked (30 days)", f"hidden: fewer than {min_group} people asked"))
-    return rows
+def overview_rows(found) -> list[tuple[str, str]]:
+    """The role's numbers (coach/services/overview.py) as the home page lists them: (label, value)."""
+    if isinstance(found, AdminOverview):
+        return [("Sources in the knowledge base", str(found.sources)),
+                ("Lessons waiting for approval", str(found.drafts)),
+                (f"Questions the content could not answer ({DAYS} days)", str(found.unanswered)),
+                ("Open content gaps (clusters of such questions)", str(found.open_gaps))]
+    if isinstance(found, ManagerOverview):
+        rows = [(f"People in {team}", str(people)) for team, people in found.teams]
+        rows.append(("Your nudge schedules", str(found.schedules)))
+        if not found.teams:
+            rows.append(("Teams", "none linked yet: ask an L&D admin (`coach users set-role ... --team`)"))
+        return rows
+    if found.questions is None:
+        return [(f"Questions asked ({DAYS} days)", f"hidden: fewer than {found.min_group} people asked")]
+    return [(f"Questions asked ({DAYS} days)", str(found.questions)),
+            ("Answered from the content", "-" if found.answered is None else f"{found.answered:.0%}")]

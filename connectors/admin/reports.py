@@ -16,15 +16,13 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func
-from sqlmodel import select
-
 from coach import accounts, engagement
 from coach.errors import Forbidden, NotFound
-from coach.store.db import session
-from coach.store.models import Account, Learner
+from coach.services.reports import default_team, scoped_team, team_choices
+from coach.store.models import Account
 from connectors.admin import charts
 from connectors.admin.auth import PageRefused, actor_of, client_address, require
+from connectors.admin.context import container_of
 from connectors.admin.shell import NavLink, page_router, render
 
 router = page_router()
@@ -39,56 +37,14 @@ CHART_SCRIPTS = (*charts.SCRIPTS, "vega-interpreter.min.js")
 SHARES = frozenset({"accuracy", "retention", "acted_on_share"})  # columns holding a share from 0 to 1
 SHARE_TOTALS = frozenset({"quiz_accuracy", "retention"})
 TABLE = Path(max_length=40, pattern="^[a-z_]+$")
-UNLINKED = ("No team is linked to your account yet, so there is no report to show. An L&D admin links yours with "
-            "`coach users set-role {email} manager --team TEAM`.")
 
 
-# --- who may see which team ------------------------------------------------------------------------------------------
-
-
-def visible_teams(engine, account: Account) -> list[str] | None:
-    """The teams this account may see reports of; None: every team (ld-admin and viewers, who see all reports)."""
-    if account.role in (accounts.ADMIN, "viewer"):
-        return None
-    return accounts.teams_of(engine, account) or []
-
-
-def scoped_team(engine, account: Account, team: str) -> str:
-    """`team` ("" for every team) when this account may see it; Forbidden otherwise, saying what it may see."""
-    team = team.strip()
-    own = visible_teams(engine, account)
-    if own is None:
-        return team
-    if not own:
-        raise Forbidden(UNLINKED.format(email=account.email))
-    if team not in own:
-        asked = f"team {team}" if team else "every team at once"
-        raise Forbidden(f"You may see the reports of your own team{'s' if len(own) > 1 else ''} only "
-                        f"({', '.join(own)}), not of {asked}.")
-    return team
-
-
-def default_team(engine, account: Account) -> str:
-    """What the page shows before a team is chosen: every team, or a manager's first team."""
-    own = visible_teams(engine, account)
-    return own[0] if own else ""
-
-
-def team_choices(engine, account: Account, min_group: int) -> list[tuple[str, str]]:
-    """The team filter's options as (value, label): a manager's own teams; for the others every team big enough to
-    report on (a smaller one would only be refused)."""
-    own = visible_teams(engine, account)
-    if own is not None:
-        return [(team, team) for team in own]
-    with session(engine) as db:
-        teams = db.exec(select(Learner.team).where(Learner.team != "").group_by(Learner.team)
-                        .having(func.count() >= min_group).order_by(Learner.team)).all()
-    return [("", "Every team"), *((team, team) for team in teams if team)]
+# --- who may see which team (the rules are the core's: coach/services/reports.py) ------------------------------------
 
 
 def refuse(request: Request, exc: Forbidden) -> None:
     """Record a refused report in the audit log (who asked for what), as `require` does for a refused page."""
-    accounts.audit(request.app.state.container.engine, actor=actor_of(request), action="access-denied",
+    accounts.audit(container_of(request).engine, actor=actor_of(request), action="access-denied",
                    target=str(request.url.path), address=client_address(request), detail=str(exc)[:500])
 
 
@@ -134,7 +90,7 @@ def csv_response(summary: dict, table: str) -> Response:
 def audit_export(request: Request, table: str, summary: dict) -> None:
     """Exports are recorded: the numbers leave the admin in a file (which table, which filters; no data)."""
     period = summary["period"]
-    accounts.audit(request.app.state.container.engine, actor=actor_of(request), action="report-exported",
+    accounts.audit(container_of(request).engine, actor=actor_of(request), action="report-exported",
                    target=table, address=client_address(request),
                    detail=f"{period['days']} days, team {', '.join(period['team']) or 'every team'}, "
                           f"competency {period['competency'] or 'any'}")
@@ -194,7 +150,7 @@ def period_text(summary: dict) -> str:
 def reports(request: Request, days: str = Query("30", max_length=12), custom: str = Query("", max_length=12),
             team: str | None = Query(None, max_length=100), competency: str = Query("", max_length=64),
             account: Account = READERS):
-    container = request.app.state.container
+    container = container_of(request)
     engine, min_group = container.engine, container.settings.privacy_min_group
     team = default_team(engine, account) if team is None else team.strip()
     asked = custom.strip() or days.strip()
@@ -225,7 +181,7 @@ def export(request: Request, table: str = TABLE, days: str = Query("30", max_len
            team: str | None = Query(None, max_length=100), competency: str = Query("", max_length=64),
            account: Account = READERS):
     """One table of the report as CSV, with the page's filters (a link on the page carries them)."""
-    container = request.app.state.container
+    container = container_of(request)
     engine = container.engine
     try:
         chosen = scoped_team(engine, account, default_team(engine, account) if team is None else team)

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from coach.errors import Forbidden, NotFound
 from coach.store.models import Account
 from connectors.admin.auth import require_token
-from connectors.admin.reports import TABLE, audit_export, build, csv_response, period_days, refuse, scoped_team
+from coach.services.reports import scoped_team
+from connectors.admin.context import container_of
+from connectors.admin.reports import TABLE, audit_export, build, csv_response, period_days, refuse
 
 router = APIRouter(prefix="/api/admin/reports", tags=["admin"])
 READERS = Depends(require_token("manager", "viewer"))  # ld-admin passes too
@@ -19,7 +21,7 @@ READERS = Depends(require_token("manager", "viewer"))  # ld-admin passes too
 def _summary(request: Request, account: Account, days: int, team: str, competency: str) -> dict:
     """The report for these filters, or the HTTP error that says why not: 403 (another team, all teams for a
     manager, a team below the privacy threshold) or 422 (a period outside 1..366 days, an unknown competency)."""
-    container = request.app.state.container
+    container = container_of(request)
     try:
         chosen = scoped_team(container.engine, account, team)
         return build(container, days=period_days(days), team=chosen, competency=competency)

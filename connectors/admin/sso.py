@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 
 from coach import accounts
 from connectors.admin.auth import client_address, safe_next, sign_in
+from connectors.admin.context import container_of
 from connectors.admin.pages import login_page, public
 from connectors.admin.shell import page_router
 
@@ -41,12 +42,12 @@ def configure(app, settings) -> None:
 
 
 def _callback_url(request: Request) -> str:
-    public_url = request.app.state.container.settings.public_url.rstrip("/")
+    public_url = container_of(request).settings.public_url.rstrip("/")
     return public_url + CALLBACK if public_url else str(request.url_for("sso_callback"))
 
 
 def _refuse(request: Request, status: int, error: str, *, email: str = "", reason: str = ""):
-    accounts.audit(request.app.state.container.engine, actor=email or "(single sign-on)", action="sign-in-refused",
+    accounts.audit(container_of(request).engine, actor=email or "(single sign-on)", action="sign-in-refused",
                    address=client_address(request), detail=reason or error)
     return login_page(request, error=error, status=status)
 
@@ -85,7 +86,7 @@ async def sso_callback(request: Request):
     if not email or claims.get("email_verified") is False:
         return _refuse(request, 403, "The sign-in provider did not confirm an e-mail address for you.",
                        email=email, reason="no verified e-mail")
-    account = accounts.get_account(request.app.state.container.engine, email=email)
+    account = accounts.get_account(container_of(request).engine, email=email)
     if account is None:
         return _refuse(request, 403, f"{email} has no account for the web admin. Ask an L&D admin to add you "
                                      "(`coach users add EMAIL --role ROLE --sso-only`).", email=email,

@@ -5,13 +5,10 @@ Delete. "my nudges" shows that list. Everyone else is told who can schedule nudg
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
-from sqlmodel import select
-
 from coach.errors import CoachError
 from coach.nudges import forms, schedules
 from coach.nudges.forms import DAY_NAMES, REPEATS, NudgeForm
-from coach.store.db import session
+from coach.services.people import team_members
 from coach.store.models import Learner
 from connectors.teams.cards import card, text_block
 
@@ -36,11 +33,10 @@ def _problem(problems: dict[str, str], name: str) -> list[dict]:
     return [text_block(problems[name], color="Attention", size="Small", spacing="None")] if name in problems else []
 
 
-def form_card(engine: Engine, manager: Learner, form: NudgeForm, schedule_id: str = "",
+def form_card(engine, manager: Learner, form: NudgeForm, schedule_id: str = "",
               problems: dict[str, str] | None = None) -> dict:
     problems = problems or {}
-    with session(engine) as db:
-        members = db.exec(select(Learner).where(Learner.team == manager.team, Learner.id != manager.id)).all()
+    members = team_members(engine, manager)
     lessons = forms.lesson_choices(engine)
     body = [
         text_block("Edit nudge" if schedule_id else f"Schedule a nudge for {manager.team}", weight="Bolder",
@@ -54,7 +50,7 @@ def form_card(engine: Engine, manager: Learner, form: NudgeForm, schedule_id: st
         {"type": "Input.ChoiceSet", "id": "target", "label": "Send to", "style": "expanded",
          "choices": _choices(TARGETS.items()), "value": form.target if form.target in TARGETS else "team"},
         {"type": "Input.ChoiceSet", "id": "people", "label": "People (if chosen people)", "isMultiSelect": True,
-         "choices": _choices((m.id, m.display_name or m.id) for m in members), "value": ",".join(form.people)},
+         "choices": _choices((m.id, m.name) for m in members), "value": ",".join(form.people)},
         *_problem(problems, "people"),
         {"type": "Input.ChoiceSet", "id": "repeat", "label": "When", "style": "compact",
          "choices": _choices(REPEATS.items()), "value": form.repeat},
@@ -90,7 +86,7 @@ def form_of(data: dict) -> NudgeForm:
                      each_learners_zone=str(data.get("each_learners_zone")).lower() == "true")
 
 
-def listing_card(engine: Engine, manager: Learner, headline: str = "") -> dict:
+def listing_card(engine, manager: Learner, headline: str = "") -> dict:
     found = schedules.of_owner(engine, manager.id)
     body = [text_block(headline, weight="Bolder")] if headline else []
     body.append(text_block("Your nudges", weight="Bolder") if found else
@@ -110,7 +106,7 @@ def _button(kind: str, title: str, schedule_id: str) -> dict:
             "data": {"coach": f"nudge_{kind}", "value": schedule_id}}
 
 
-def respond(engine: Engine, learner: str, verb: str, data: dict) -> dict | str:
+def respond(engine, learner: str, verb: str, data: dict) -> dict | str:
     """A card (the form, or the manager's list) for a request or a button, or a short refusal."""
     try:
         manager = forms.manager_of(engine, learner)
