@@ -18,7 +18,7 @@ from coach.nudges import schedules
 from coach.nudges.worker import DispatchLock, Worker
 from coach.store.db import make_engine, migrate, session
 from coach.store.models import NudgeDelivery, NudgeOccurrence
-from tests.integration.test_deliveries import RecordingDelivery
+from tests.fakes.delivery import RecordingDelivery
 
 TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ALWAYS = {"days": [0, 1, 2, 3, 4, 5, 6], "hours": [0, 24]}
@@ -71,8 +71,8 @@ def test_a_firing_reaches_the_team_once_waits_out_quiet_hours_and_skips_the_paus
         return jobs
 
     jobs = asyncio.run(run())
-    assert sorted(learner for learner, _, _ in platform.received) == ["ana", "ben"]
-    assert "Try the new expenses flow today." in platform.received[0][2]
+    assert sorted(s.learner_id for s in platform.sent) == ["ana", "ben"]
+    assert "Try the new expenses flow today." in platform.sent[0].text
     assert jobs[f"nudge:{schedule.id}"] == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # the next weekday
     waiting = [at for job_id, at in jobs.items() if job_id.startswith("later:") and ":cas:" in job_id]
     assert waiting == [datetime(2026, 12, 2, 0, 0, tzinfo=UTC)]  # 9:00 the next morning in Tokyo
@@ -97,12 +97,12 @@ def test_the_real_scheduler_fires_on_time_and_its_jobs_survive_a_restart(contain
         worker = worker_for(engine, platform)
         await worker.start()
         deadline = time.monotonic() + 15
-        while not platform.received and time.monotonic() < deadline:
+        while not platform.sent and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         worker.stop()
 
     asyncio.run(first_run())
-    assert [text for _, _, text in platform.received] == ["Once, soon.\n\n_Say *pause* to stop nudges._"]
+    assert [s.text for s in platform.sent] == ["Once, soon.\n\n_Say *pause* to stop nudges._"]
     assert "apscheduler_jobs" in inspect(engine).get_table_names()
 
     async def after_restart():
@@ -138,7 +138,7 @@ def test_a_firing_missed_while_down_is_sent_within_its_grace_time_and_recorded_b
         restarted.stop()
 
     asyncio.run(down_then_up())
-    assert [text.split("\n")[0] for _, _, text in platform.received] == ["Within grace."]
+    assert [s.text.split("\n")[0] for s in platform.sent] == ["Within grace."]
     with session(engine) as db:
         missed = db.exec(select(NudgeOccurrence).where(NudgeOccurrence.schedule_id == stale.id)).one()
     assert missed.state == "missed"
@@ -160,7 +160,7 @@ def test_a_crash_halfway_through_a_firing_resumes_without_doubles(container):
         original = worker.deliver_to
 
         async def deliver_to(*args, **kwargs):
-            if len(first.received) == 3:
+            if len(first.sent) == 3:
                 raise Crash()
             return await original(*args, **kwargs)
 
@@ -178,7 +178,7 @@ def test_a_crash_halfway_through_a_firing_resumes_without_doubles(container):
         worker.stop()
 
     asyncio.run(restart())
-    delivered = [learner for learner, _, _ in first.received + second.received]
+    delivered = [s.learner_id for s in first.sent + second.sent]
     assert sorted(delivered) == [f"l{n}" for n in range(6)]  # everyone once: nobody lost, nobody twice
 
 
@@ -270,9 +270,9 @@ def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_du
     monday_10 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     assert run(monday_10) == {"follow_up": 1, "reviews": 1, **NO_LADDER}  # next working day; reviews once a day
     assert run(monday_10 + timedelta(hours=1)) == {"follow_up": 0, "reviews": 0, **NO_LADDER}
-    follow_up = next(text for learner, _, text in platform.received if learner == "sam")
+    follow_up = next(iter(platform.to("sam")))
     assert follow_up.startswith("Yesterday you asked about information security") and "Report phishing fast" in follow_up
-    reviews = [text for learner, _, text in platform.received if learner == "ana"]
+    reviews = platform.to("ana")
     assert len(reviews) == 2 and reviews[0].startswith("2 quick review(s) are due: **Handle a complaint**, **Spend your")
 
 
