@@ -241,27 +241,28 @@ def test_a_lesson_drafted_from_a_cluster_waits_for_approval(tmp_path, embedder):
         container.drafter.draft_from_gap("0" * 16)
 
 
-def test_the_gaps_command_lists_open_and_closed_clusters(tmp_path, embedder, monkeypatch):
+def test_the_gaps_command_lists_open_and_closed_clusters(tmp_path, embedder):
     from coach.cli import app
 
     container = build(tmp_path, embedder, "")
     for learner, question in MILEAGE + LEAVE:
         ask(container, learner, question)
     add_doc(container, tmp_path, "mileage.md", MILEAGE_DOC)
-    container.engine.dispose()
-    monkeypatch.setattr("coach.bootstrap.build_embedder", lambda settings: embedder)  # one model per test run
     runner = CliRunner()
 
-    listed = runner.invoke(app, ["gaps"])
+    def invoke(args):
+        return runner.invoke(app, args, obj=container)  # the CLI on this container: one embedding model per run
+
+    listed = invoke(["gaps"])
     assert listed.exit_code == 0, listed.output
     assert "Open content gaps (1)" in listed.output and "parental" in listed.output and "mileage" not in listed.output
-    assert [c["label"] for c in json.loads(runner.invoke(app, ["gaps", "--json"]).stdout)] == \
+    assert [c["label"] for c in json.loads(invoke(["gaps", "--json"]).stdout)] == \
         ["How do I request parental leave?"]
-    closed = json.loads(runner.invoke(app, ["gaps", "--closed", "--json"]).stdout)
+    closed = json.loads(invoke(["gaps", "--closed", "--json"]).stdout)
     assert [(c["questions"], c["people"], c["closed_by"][0]["title"]) for c in closed] == [(3, 2, "Mileage")]
-    assert "Mileage" in runner.invoke(app, ["gaps", "--closed"]).output
-    assert len(json.loads(runner.invoke(app, ["gaps", "--all", "--json"]).stdout)) == 2
-    drafted = runner.invoke(app, ["gaps", "draft", closed[0]["id"]])
+    assert "Mileage" in invoke(["gaps", "--closed"]).output
+    assert len(json.loads(invoke(["gaps", "--all", "--json"]).stdout)) == 2
+    drafted = invoke(["gaps", "draft", closed[0]["id"]])
     assert drafted.exit_code == 2 and "needs a language model" in drafted.stderr
 
 

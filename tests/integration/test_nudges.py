@@ -5,6 +5,8 @@ resumed without doubles, and one dispatcher per deployment."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +35,42 @@ def team(engine, *members: str, name: str = "Support", **profile) -> None:
 def worker_for(engine, platform, clock=None) -> Worker:
     return Worker(engine, platform, lambda schedule, learner: schedules.reply_for(engine, schedule),
                   clock=clock or (lambda: datetime.now(UTC)))
+
+
+def until(predicate, timeout: float = 30.0) -> None:
+    """Waits for a recorded state (a log record, rows in the database) to hold."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the state waited for never came"
+        time.sleep(0.05)
+
+
+def ledger_states(engine) -> list[str]:
+    with session(engine) as db:
+        return list(db.exec(select(NudgeDelivery.state)).all())
+
+
+class Output:
+    """A worker process's output as it comes (read in a thread, so the test can wait for a line)."""
+
+    def __init__(self, process) -> None:
+        self._lines: list[str] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, args=(process.stdout,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+
+    def text(self) -> str:
+        with self._changed:
+            return "".join(self._lines)
+
+    def wait_for(self, predicate, timeout: float = 60.0) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: predicate("".join(self._lines)), timeout), "".join(self._lines)
 
 
 def test_recurrences_become_triggers_and_nonsense_is_refused():
@@ -211,7 +249,7 @@ def test_two_worker_processes_on_one_database_send_a_scheduled_nudge_once(postgr
     api = SlackAPI()
     env = {"DATABASE_URL": postgres_url, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.base_url,
            "COACH_LOAD_SAMPLES": "false"}
-    workers = []
+    workers, outputs = [], []
     try:
         runner = CliRunner()
         for n, (role, who) in enumerate([("manager", "MGR"), ("", "U1"), ("", "U2")]):
@@ -229,19 +267,29 @@ def test_two_worker_processes_on_one_database_send_a_scheduled_nudge_once(postgr
         assert added.exit_code == 0, added.stderr
         for n in range(2):
             workers.append(subprocess.Popen([sys.executable, "-m", "coach", "worker"], text=True,
-                                            env=os.environ | env | {"COACH_DATA_DIR": str(tmp_path / f"w{n}")},
+                                            env=os.environ | env | {"COACH_DATA_DIR": str(tmp_path / f"w{n}"),
+                                                                    "PYTHONUNBUFFERED": "1"},
                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+            outputs.append(Output(workers[-1]))
         api.wait_for(lambda calls: len([c for c in calls if c.method == "chat.postMessage"]) >= 3, timeout=90)
-        time.sleep(3)  # a second sender would be posting now
+        # each worker has said which it is, and the ledger holds all three sends as done: nothing more can be sent
+        for output in outputs:
+            output.wait_for(lambda text: "Dispatching nudges" in text or "standing by" in text)
+        engine = make_engine(postgres_url)
+        until(lambda: sorted(ledger_states(engine)) == ["sent"] * 3)
+        engine.dispose()
         posts = api.of("chat.postMessage")
         assert sorted(p.args["channel"] for p in posts) == ["DMGR", "DU1", "DU2"]  # the manager is in the team too
         assert all("Stand-up moves to 9:30." in p.args["text"] for p in posts)
     finally:
         for process in workers:
             process.terminate()
-        outputs = [process.communicate(timeout=30)[0] for process in workers]
+        for process in workers:
+            process.wait(timeout=30)
         api.close()
-    assert sum("standing by" in output for output in outputs) == 1, outputs
+    texts = [output.text() for output in outputs]
+    assert sum("standing by" in text for text in texts) == 1, texts
+    assert sum("Dispatching nudges" in text for text in texts) == 1, texts
 
 
 def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_due_reviews(container, tmp_path):
@@ -276,7 +324,7 @@ def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_du
     assert len(reviews) == 2 and reviews[0].startswith("2 quick review(s) are due: **Handle a complaint**, **Spend your")
 
 
-def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_over_from_one_that_stops(tmp_path, embedder, monkeypatch):
+def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_over_from_one_that_stops(tmp_path, embedder, caplog):
     from fastapi.testclient import TestClient
 
     from coach.bootstrap import bootstrap
@@ -285,22 +333,23 @@ def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_ov
     from tests.fakes.slack_api import TEAM, SlackAPI
     from tests.integration.slack_helpers import SECRET
 
-    monkeypatch.setenv("COACH_RUN_WORKER", "true")
     api = SlackAPI()
     try:
         container = bootstrap(make_settings(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
-                                            SLACK_API_URL=api.base_url), embedder=embedder)
+                                            SLACK_API_URL=api.base_url, COACH_RUN_WORKER=True,
+                                            COACH_WORKER_SYNC_S=0.3),
+                              embedder=embedder)
         learner = f"slack:{TEAM}:U5"
         update_profile(container.engine, learner, timezone="UTC", preferences=ALWAYS)
         soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(tzinfo=None, microsecond=0).isoformat()
         schedules.create(container.engine, owner="m", learners=[learner], message="From the server.",
                          recurrence={"kind": "once", "at": soon})
-        monkeypatch.setattr("coach.nudges.worker.SYNC_S", 0.3)
         other = DispatchLock(container.engine, container.settings.data_dir)
         assert other.try_acquire()  # a `coach worker` dispatches when the server starts ...
+        caplog.set_level(logging.INFO, logger="coach.nudges.worker")
         with TestClient(create_app(container)):
-            time.sleep(1)
-            assert api.of("chat.postMessage") == []  # ... so the server stands by
+            until(lambda: any("standing by" in r.getMessage() for r in caplog.records))  # ... so the server said
+            assert api.of("chat.postMessage") == []  # it stands by, and sent nothing
             other.release()  # that worker stops: the server takes over
             [post] = api.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls)) and \
                 api.of("chat.postMessage")
