@@ -267,8 +267,6 @@ def test_slack_rate_limits_are_waited_out_and_failures_are_told(slack, monkeypat
     assert answers[1].message["text"] == FAILED
 
 
-
-
 def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, embedder, api):
     http, container = start(tmp_path, embedder, api)
     question = api.post_user_message("D0DM", "U1", "How do I report phishing?")
@@ -318,10 +316,6 @@ def test_workspaces_install_through_oauth_and_are_answered_with_their_own_token(
         assert slack.work.accepted["EvSTRANGER"] == 0
         slack.settled()
         assert len(api.of("chat.startStream")) == 1
-
-
-
-
 
 
 def test_socket_mode_receives_events_over_a_websocket_and_acknowledges_them(tmp_path, embedder, api):
