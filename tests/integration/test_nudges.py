@@ -45,11 +45,6 @@ def until(predicate, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def ledger_states(engine) -> list[str]:
-    with session(engine) as db:
-        return list(db.exec(select(NudgeDelivery.state)).all())
-
-
 class Output:
     """A worker process's output as it comes (read in a thread, so the test can wait for a line)."""
 
@@ -164,6 +159,11 @@ def test_a_firing_missed_while_down_is_sent_within_its_grace_time_and_recorded_b
                              recurrence={"kind": "once", "at": past.replace(tzinfo=None).isoformat()})
     platform = RecordingDelivery()
 
+    def stale_missed() -> bool:
+        with session(engine) as db:
+            return db.exec(select(NudgeOccurrence.state).where(NudgeOccurrence.schedule_id == stale.id)).all() == \
+                ["missed"]
+
     async def down_then_up():
         worker = worker_for(engine, platform)
         worker.scheduler.start(paused=True)
@@ -172,7 +172,9 @@ def test_a_firing_missed_while_down_is_sent_within_its_grace_time_and_recorded_b
         worker.stop()
         restarted = worker_for(engine, platform)
         await restarted.start()
-        await asyncio.sleep(1.5)
+        deadline = time.monotonic() + 15  # until both are settled: one sent, the other recorded as missed
+        while not (platform.sent and stale_missed()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         restarted.stop()
 
     asyncio.run(down_then_up())
@@ -276,7 +278,8 @@ def test_two_worker_processes_on_one_database_send_a_scheduled_nudge_once(postgr
         for output in outputs:
             output.wait_for(lambda text: "Dispatching nudges" in text or "standing by" in text)
         engine = make_engine(postgres_url)
-        until(lambda: sorted(ledger_states(engine)) == ["sent"] * 3)
+        with session(engine) as db:
+            until(lambda: sorted(db.exec(select(NudgeDelivery.state)).all()) == ["sent"] * 3)
         engine.dispose()
         posts = api.of("chat.postMessage")
         assert sorted(p.args["channel"] for p in posts) == ["DMGR", "DU1", "DU2"]  # the manager is in the team too
