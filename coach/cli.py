@@ -25,8 +25,15 @@ errors = Console(stderr=True, soft_wrap=True)
 
 
 def _container():
+    """Built from the settings; or the one the caller handed in (`CliRunner().invoke(app, args, obj=container)`),
+    so tests pass their container, fakes and all, as they pass fakes to bootstrap()."""
+    import click
+
     from coach.bootstrap import bootstrap
 
+    given = click.get_current_context(silent=True)
+    if given is not None and given.obj is not None:
+        return given.obj
     try:
         return bootstrap()
     except CoachError as exc:

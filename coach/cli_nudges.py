@@ -165,7 +165,8 @@ def worker() -> None:
     async def until_stopped() -> None:
         """SIGTERM (a container stop, systemd) stops it as Ctrl-C does: the lock is released, the process exits 0."""
         dispatching = asyncio.ensure_future(run_dispatcher(container.engine, settings.data_dir, for_worker(container),
-                                                           settings.nudges_per_day, say=console.print))
+                                                           settings.nudges_per_day, say=console.print,
+                                                           sync_s=settings.worker_sync_s))
         for stop in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(stop, dispatching.cancel)
         with contextlib.suppress(asyncio.CancelledError):

@@ -157,11 +157,16 @@ class Redactor:
         self._names.add(names)
 
     def redact(self, text: str) -> Redaction:
+        """Fails closed, on purpose: redaction stands between a learner's words and the needs log, the model prompts
+        and the logs, so an internal error (a bug in a pattern, a validator or the span merge) must neither fail the
+        question nor let the text through unredacted. The whole text is then withheld: the caller gets
+        `Redaction("<REDACTED>", {"REDACTED": 1})`, and the log names only the error's type, since its message may
+        quote the text. Catching every exception here is deliberate, not a swallowed bug."""
         try:
             if not isinstance(text, str):
                 text = "" if text is None else str(text)
             return _apply(text, self._spans(text)) if text else Redaction("", {})
-        except Exception as exc:  # noqa: BLE001 - a bug here must neither fail the question nor leak the text
+        except Exception as exc:  # noqa: BLE001 - fail closed (see the docstring)
             _log.error("redaction failed (%s); the whole text is withheld", type(exc).__name__)
             return Redaction("<REDACTED>", {"REDACTED": 1})
 

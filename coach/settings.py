@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     nudges_per_day: int = Field(default=3, alias="COACH_NUDGES_PER_DAY")
     # `coach serve` also dispatches nudges unless another worker does; false: only `coach worker` does
     run_worker: bool = Field(default=True, alias="COACH_RUN_WORKER")
+    # seconds between a dispatcher's looks for schedules added, paused or deleted elsewhere (and a standing-by
+    # worker's tries to take over the dispatch lock)
+    worker_sync_s: float = Field(default=20.0, gt=0, alias="COACH_WORKER_SYNC_S")
     # managers and reports never see a group smaller than this many people
     privacy_min_group: int = Field(default=5, alias="COACH_PRIVACY_MIN_GROUP")
 

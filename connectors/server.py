@@ -54,7 +54,8 @@ def host_worker(app: FastAPI, container) -> None:
 
     async def start() -> None:
         running.append(asyncio.create_task(run_dispatcher(
-            container.engine, settings.data_dir, app.state.deliveries, settings.nudges_per_day)))
+            container.engine, settings.data_dir, app.state.deliveries, settings.nudges_per_day,
+            sync_s=settings.worker_sync_s)))
 
     async def stop() -> None:
         for task in running:

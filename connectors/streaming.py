@@ -19,11 +19,15 @@ async def ask_showing_progress(coach, message: IncomingMessage, show: Callable[[
     """`coach.ask`, calling `show(text so far)` whenever the text changed, at most every `interval_s`; None when
     answering failed (logged), for the connector to apologise. `show` must swallow its own delivery errors."""
     latest: list[str] = []
+    done = asyncio.Event()
 
     async def pump() -> None:
         shown, last = "", time.monotonic()
         while True:
-            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - last)))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), max(0.0, interval_s - (time.monotonic() - last)))
+            if done.is_set():
+                return
             last = time.monotonic()
             if latest and latest[-1] != shown:
                 shown = latest[-1]
@@ -36,6 +40,7 @@ async def ask_showing_progress(coach, message: IncomingMessage, show: Callable[[
         log.exception("answering a %s question failed", message.platform)
         return None
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # not cancelled: a partial text on its way to the platform arrives and is recorded as shown, so the final
+        # answer replaces it rather than being added after it ("Let me lookSorry, ...")
+        done.set()
+        await task

@@ -53,14 +53,16 @@ def from_bytes(rows: Sequence[bytes]) -> np.ndarray:
     return np.stack([np.frombuffer(row, dtype=np.float32) for row in rows]) if rows else np.zeros((0, 0), np.float32)
 
 
-def assign(vectors: np.ndarray, leaders: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def assign(vectors: np.ndarray, leaders: np.ndarray, threshold: float, *,
+           batch_size: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
     """For each vector, in order: the index of the leader it joins (into `leaders`, then the new leaders in the
-    order they were founded), and whether it founded one. Ties go to the earlier leader."""
+    order they were founded), and whether it founded one. Ties go to the earlier leader. `batch_size` changes only
+    the memory used, never the answer."""
     n = len(vectors)
     joined, founded = np.empty(n, dtype=np.int64), np.zeros(n, dtype=bool)
     leaders = leaders.reshape(-1, vectors.shape[1]) if n else leaders
-    for start in range(0, n, BATCH):
-        batch = vectors[start:start + BATCH]
+    for start in range(0, n, batch_size):
+        batch = vectors[start:start + batch_size]
         if len(leaders):
             sims = batch @ leaders.T
             best = sims.argmax(axis=1)

@@ -30,7 +30,7 @@ from coach.store.db import session
 from coach.store.models import NudgeOccurrence, NudgeSchedule, as_utc, utcnow
 
 log = logging.getLogger(__name__)
-SYNC_S = 20  # how often a dispatcher picks up schedules added, paused or deleted elsewhere
+SYNC_S = 20.0  # the default of COACH_WORKER_SYNC_S: how often a dispatcher picks up schedules changed elsewhere
 OWN_EVERY_MIN = 10  # how often the coach looks for its own nudges (follow-ups, due reviews)
 LOCK_ID = 7_446_354  # the advisory lock every worker of one deployment competes for
 # APScheduler's persistent job store pickles each job as a reference to a module-level function and its arguments,
@@ -250,22 +250,22 @@ class DispatchLock:
 
 
 async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap: int, *,
-                         say: Callable[[str], None] = log.info) -> None:
+                         say: Callable[[str], None] = log.info, sync_s: float = SYNC_S) -> None:
     """Dispatch nudges until cancelled, holding the deployment's dispatch lock; picks up schedules added, paused
-    or deleted elsewhere every SYNC_S. While another worker holds the lock, it stands by to take over."""
+    or deleted elsewhere every `sync_s`. While another worker holds the lock, it stands by to take over."""
     lock = DispatchLock(engine, data_dir)
     announced = False
     while not await asyncio.to_thread(lock.try_acquire):
         if not announced:
             say("Another worker is dispatching; standing by to take over.")
             announced = True
-        await asyncio.sleep(SYNC_S)
+        await asyncio.sleep(sync_s)
     worker = Worker(engine, delivery, lambda schedule, _learner: schedules.reply_for(engine, schedule), cap=cap)
     try:
         await worker.start()
         say(f"Dispatching nudges ({len(worker.scheduler.get_jobs())} planned).")
         while True:
-            await asyncio.sleep(SYNC_S)
+            await asyncio.sleep(sync_s)
             worker.sync()
     finally:
         worker.stop()

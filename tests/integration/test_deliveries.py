@@ -18,28 +18,10 @@ from coach.store.models import NudgeDelivery
 from connectors.server import create_app
 from tests.conftest import make_settings
 from tests.fakes.slack_api import TEAM, SlackAPI
+from tests.fakes.delivery import RecordingDelivery
 from tests.integration.slack_helpers import SECRET
 
 NUDGE = Reply(text="Time for a two-minute review: *Report phishing fast*.", mode="service")
-
-
-class RecordingDelivery:
-    """A platform that records what reached whom, answers with scripted results, and remembers keys."""
-
-    platform = "test"
-
-    def __init__(self, results: list[SendResult] | None = None, knows: dict[str, bool | None] | None = None):
-        self.results, self.knows, self.received = list(results or []), knows or {}, []
-
-    async def send(self, learner_id, reply, key):
-        await asyncio.sleep(0.01)  # a network round trip, so concurrent workers really overlap
-        result = self.results.pop(0) if self.results else SendResult(True)
-        if result.delivered:
-            self.received.append((learner_id, key, reply.text))
-        return result
-
-    async def was_sent(self, learner_id, key):
-        return self.knows.get(key)
 
 
 def state_of(engine, key: str) -> NudgeDelivery:
@@ -58,12 +40,12 @@ def test_a_delivery_is_sent_once_however_many_workers_try(database_url):
                                                      learner_id=f"u{i % 5}", reply=NUDGE) for i in range(20)])
 
     states = asyncio.run(everyone_tries())
-    assert len(platform.received) == 5 and sorted({key for _, key, _ in platform.received}) == \
+    assert len(platform.sent) == 5 and sorted({s.key for s in platform.sent}) == \
         [f"s1:u{n}:2026-11-23" for n in range(5)]
     assert states.count("sent") + states.count("sending") == 20  # the others saw it claimed or done
     assert asyncio.run(ledger.deliver(workers[1], platform, key="s1:u0:2026-11-23", learner_id="u0",
                                       reply=NUDGE)) == "sent"
-    assert len(platform.received) == 5
+    assert len(platform.sent) == 5
     for engine in workers:
         engine.dispose()
 
@@ -99,7 +81,7 @@ def test_what_a_crash_left_sending_is_settled_without_sending_twice(container):
     assert asyncio.run(ledger.recover(engine, platform)) == {"sent": 1, "failed": 1, "resent": 1}
     assert state_of(engine, "arrived").state == "sent" and state_of(engine, "unknown").state == "failed"
     assert asyncio.run(ledger.deliver(engine, platform, key="lost", learner_id="u1", reply=NUDGE)) == "sent"
-    assert [key for _, key, _ in platform.received] == ["lost"]
+    assert [s.key for s in platform.sent] == ["lost"]
 
 
 def test_nudges_wait_for_working_hours_skip_paused_learners_and_respect_the_daily_cap(container):

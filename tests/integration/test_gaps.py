@@ -20,11 +20,11 @@ from coach.gaps import notices
 from coach.learners import update_profile
 from coach.messages import IncomingMessage
 from coach.nudges import worker as nudge_worker
-from coach.ports import SendResult
 from coach.rate_limit import SLOW_DOWN
 from coach.store.db import session
 from coach.store.models import GapNotice, GapQuestion, Need, NudgeDelivery
 from tests.conftest import make_settings, write_content
+from tests.fakes.delivery import RecordingDelivery
 
 ANNA, BEN, CHRIS, DANA = "slack:T1:UANNA", "slack:T1:UBEN", "teams:tenant:chris", "slack:T1:UDANA"
 MILEAGE = [(ANNA, "How do I claim mileage for a client visit?"),
@@ -33,22 +33,6 @@ MILEAGE = [(ANNA, "How do I claim mileage for a client visit?"),
 LEAVE = [(CHRIS, "How do I request parental leave?"), (BEN, "how many weeks of parental leave do I get")]
 MILEAGE_DOC = ("# Mileage\nWhen you drive your own car to a client or customer for work, claim mileage in the "
                "expenses tool: 0.23 euros per kilometre. Add the trip's start and end address.\n")
-
-
-class RecordingDelivery:
-    """The Delivery port as a platform sees it: records every message that reached someone."""
-
-    platform = "test"
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, str, object]] = []
-
-    async def send(self, learner_id, reply, key):
-        self.received.append((learner_id, key, reply))
-        return SendResult(True)
-
-    async def was_sent(self, learner_id, key):
-        return None
 
 
 def build(tmp_path, embedder, database_url, **settings):
@@ -138,15 +122,15 @@ def test_new_content_closes_the_cluster_it_answers_and_tells_each_asker_once(tmp
     delivery = RecordingDelivery()
     now = working_morning(datetime.now(UTC))
     assert send(container, delivery, now) == 2  # Anna (once, for her two questions) and Ben; not the web visitor
-    assert sorted(who for who, _, _ in delivery.received) == [ANNA, BEN]
-    reply = next(r for who, _, r in delivery.received if who == ANNA)
+    assert sorted(s.learner_id for s in delivery.sent) == [ANNA, BEN]
+    reply = next(s.reply for s in delivery.sent if s.learner_id == ANNA)
     assert "you asked: “How do I claim mileage for a client visit?”. Here is the answer now:" in reply.text
     assert "0.23 euros per kilometre" in reply.text and reply.cited[0].title == "Mileage"
 
     assert send(container, delivery, now + timedelta(hours=1)) == 0  # the worker again: nothing more
     add_doc(container, tmp_path, "mileage.md", MILEAGE_DOC + "\nKeep receipts for tolls.\n")  # updated
     assert send(container, delivery, now + timedelta(hours=2)) == 0
-    assert len(delivery.received) == 2
+    assert len(delivery.sent) == 2
     with session(container.engine) as db:
         assert {r.state for r in db.exec(select(NudgeDelivery)).all()} == {"sent"}
 
@@ -163,8 +147,8 @@ def test_a_closed_gap_notifies_its_asker_exactly_once_through_the_delivery_port(
                                  worker_id="gaps-test")
     for _ in range(3):
         asyncio.run(nudge_worker.own_job(worker.id))
-    assert [(who, key) for who, key, _ in delivery.received] == [(ANNA, delivery.received[0][1])]
-    assert delivery.received[0][1].startswith("gap_answer:")
+    assert [(s.learner_id, s.key) for s in delivery.sent] == [(ANNA, delivery.sent[0].key)]
+    assert delivery.sent[0].key.startswith("gap_answer:")
 
 
 def test_a_paused_learner_is_told_later_not_never(tmp_path, embedder):
@@ -177,7 +161,7 @@ def test_a_paused_learner_is_told_later_not_never(tmp_path, embedder):
     assert send(container, delivery, morning) == 0  # paused: it waits
     update_profile(container.engine, ANNA, paused=False)
     assert send(container, delivery, morning.replace(hour=23)) == 0  # quiet hours: it waits
-    assert send(container, delivery, working_morning(morning)) == 1 and len(delivery.received) == 1
+    assert send(container, delivery, working_morning(morning)) == 1 and len(delivery.sent) == 1
     assert count(container.engine, NudgeDelivery) == 1
 
 
@@ -195,7 +179,7 @@ def test_content_for_one_audience_closes_the_gap_only_for_its_members(tmp_path, 
     assert [s.title for s in cluster.closed_by] == ["Parking allowance"]
     delivery = RecordingDelivery()
     send(container, delivery, working_morning(datetime.now(UTC)))
-    assert [who for who, _, _ in delivery.received] == [BEN]
+    assert [s.learner_id for s in delivery.sent] == [BEN]
 
 
 @pytest.mark.postgres
@@ -211,7 +195,7 @@ def test_forgotten_learners_are_never_told(tmp_path, embedder, database_url):
     container.coach.forget(BEN)  # after the answer was owed, before it was sent
     assert count(container.engine, GapNotice) == 0
     delivery = RecordingDelivery()
-    assert send(container, delivery, working_morning(datetime.now(UTC))) == 0 and delivery.received == []
+    assert send(container, delivery, working_morning(datetime.now(UTC))) == 0 and delivery.sent == []
 
 
 def test_re_asking_counts_against_no_rate_limit(tmp_path, embedder):
@@ -257,27 +241,28 @@ def test_a_lesson_drafted_from_a_cluster_waits_for_approval(tmp_path, embedder):
         container.drafter.draft_from_gap("0" * 16)
 
 
-def test_the_gaps_command_lists_open_and_closed_clusters(tmp_path, embedder, monkeypatch):
+def test_the_gaps_command_lists_open_and_closed_clusters(tmp_path, embedder):
     from coach.cli import app
 
     container = build(tmp_path, embedder, "")
     for learner, question in MILEAGE + LEAVE:
         ask(container, learner, question)
     add_doc(container, tmp_path, "mileage.md", MILEAGE_DOC)
-    container.engine.dispose()
-    monkeypatch.setattr("coach.bootstrap.build_embedder", lambda settings: embedder)  # one model per test run
     runner = CliRunner()
 
-    listed = runner.invoke(app, ["gaps"])
+    def invoke(args):
+        return runner.invoke(app, args, obj=container)  # the CLI on this container: one embedding model per run
+
+    listed = invoke(["gaps"])
     assert listed.exit_code == 0, listed.output
     assert "Open content gaps (1)" in listed.output and "parental" in listed.output and "mileage" not in listed.output
-    assert [c["label"] for c in json.loads(runner.invoke(app, ["gaps", "--json"]).stdout)] == \
+    assert [c["label"] for c in json.loads(invoke(["gaps", "--json"]).stdout)] == \
         ["How do I request parental leave?"]
-    closed = json.loads(runner.invoke(app, ["gaps", "--closed", "--json"]).stdout)
+    closed = json.loads(invoke(["gaps", "--closed", "--json"]).stdout)
     assert [(c["questions"], c["people"], c["closed_by"][0]["title"]) for c in closed] == [(3, 2, "Mileage")]
-    assert "Mileage" in runner.invoke(app, ["gaps", "--closed"]).output
-    assert len(json.loads(runner.invoke(app, ["gaps", "--all", "--json"]).stdout)) == 2
-    drafted = runner.invoke(app, ["gaps", "draft", closed[0]["id"]])
+    assert "Mileage" in invoke(["gaps", "--closed"]).output
+    assert len(json.loads(invoke(["gaps", "--all", "--json"]).stdout)) == 2
+    drafted = invoke(["gaps", "draft", closed[0]["id"]])
     assert drafted.exit_code == 2 and "needs a language model" in drafted.stderr
 
 

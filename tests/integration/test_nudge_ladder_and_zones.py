@@ -14,7 +14,7 @@ from coach.learners import update_profile
 from coach.nudges import schedules
 from coach.store.db import session
 from coach.store.models import NudgeOccurrence
-from tests.integration.test_deliveries import RecordingDelivery
+from tests.fakes.delivery import RecordingDelivery
 from tests.integration.test_nudges import ALWAYS, TUESDAY_10, team, worker_for
 
 
@@ -50,7 +50,7 @@ def test_an_unanswered_lesson_gets_growing_reminders_then_nudges_pause_with_a_on
         return asyncio.run(own.run(engine, platform, TUESDAY_10 + timedelta(days=days), cap=3))
 
     def told(learner: str) -> list[str]:
-        return [text for who, _, text in platform.received if who == learner][1:]  # after the lesson itself
+        return platform.to(learner)[1:]  # after the lesson itself
 
     assert run(0.5)["reminders"] == 0  # too soon
     assert run(1)["reminders"] == 2  # ana and ben; cas answered
@@ -96,7 +96,7 @@ def test_in_learner_mode_each_time_zone_gets_its_own_nine_oclock_and_a_channel_g
     assert jobs[f"nudge:{schedule.id}:Asia/Tokyo"] == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 9:00 in Tokyo
     assert jobs[f"nudge:{schedule.id}:Europe/Lisbon"] == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 9:00 in Lisbon
     assert f"nudge:{schedule.id}" not in jobs
-    assert [learner for learner, _, _ in platform.received] == ["kai", "slack:T1:C0SUPPORT"]
+    assert [s.learner_id for s in platform.sent] == ["kai", "slack:T1:C0SUPPORT"]
     with session(engine) as db:
         tokyo = db.exec(select(NudgeOccurrence).where(NudgeOccurrence.zone == "Asia/Tokyo")).one()
     assert tokyo.recipients == ["kai"]

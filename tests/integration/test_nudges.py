@@ -5,6 +5,8 @@ resumed without doubles, and one dispatcher per deployment."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +20,7 @@ from coach.nudges import schedules
 from coach.nudges.worker import DispatchLock, Worker
 from coach.store.db import make_engine, migrate, session
 from coach.store.models import NudgeDelivery, NudgeOccurrence
-from tests.integration.test_deliveries import RecordingDelivery
+from tests.fakes.delivery import RecordingDelivery
 
 TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ALWAYS = {"days": [0, 1, 2, 3, 4, 5, 6], "hours": [0, 24]}
@@ -33,6 +35,37 @@ def team(engine, *members: str, name: str = "Support", **profile) -> None:
 def worker_for(engine, platform, clock=None) -> Worker:
     return Worker(engine, platform, lambda schedule, learner: schedules.reply_for(engine, schedule),
                   clock=clock or (lambda: datetime.now(UTC)))
+
+
+def until(predicate, timeout: float = 30.0) -> None:
+    """Waits for a recorded state (a log record, rows in the database) to hold."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the state waited for never came"
+        time.sleep(0.05)
+
+
+class Output:
+    """A worker process's output as it comes (read in a thread, so the test can wait for a line)."""
+
+    def __init__(self, process) -> None:
+        self._lines: list[str] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, args=(process.stdout,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+
+    def text(self) -> str:
+        with self._changed:
+            return "".join(self._lines)
+
+    def wait_for(self, predicate, timeout: float = 60.0) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: predicate("".join(self._lines)), timeout), "".join(self._lines)
 
 
 def test_recurrences_become_triggers_and_nonsense_is_refused():
@@ -71,8 +104,8 @@ def test_a_firing_reaches_the_team_once_waits_out_quiet_hours_and_skips_the_paus
         return jobs
 
     jobs = asyncio.run(run())
-    assert sorted(learner for learner, _, _ in platform.received) == ["ana", "ben"]
-    assert "Try the new expenses flow today." in platform.received[0][2]
+    assert sorted(s.learner_id for s in platform.sent) == ["ana", "ben"]
+    assert "Try the new expenses flow today." in platform.sent[0].text
     assert jobs[f"nudge:{schedule.id}"] == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # the next weekday
     waiting = [at for job_id, at in jobs.items() if job_id.startswith("later:") and ":cas:" in job_id]
     assert waiting == [datetime(2026, 12, 2, 0, 0, tzinfo=UTC)]  # 9:00 the next morning in Tokyo
@@ -97,12 +130,12 @@ def test_the_real_scheduler_fires_on_time_and_its_jobs_survive_a_restart(contain
         worker = worker_for(engine, platform)
         await worker.start()
         deadline = time.monotonic() + 15
-        while not platform.received and time.monotonic() < deadline:
+        while not platform.sent and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         worker.stop()
 
     asyncio.run(first_run())
-    assert [text for _, _, text in platform.received] == ["Once, soon.\n\n_Say *pause* to stop nudges._"]
+    assert [s.text for s in platform.sent] == ["Once, soon.\n\n_Say *pause* to stop nudges._"]
     assert "apscheduler_jobs" in inspect(engine).get_table_names()
 
     async def after_restart():
@@ -126,6 +159,11 @@ def test_a_firing_missed_while_down_is_sent_within_its_grace_time_and_recorded_b
                              recurrence={"kind": "once", "at": past.replace(tzinfo=None).isoformat()})
     platform = RecordingDelivery()
 
+    def stale_missed() -> bool:
+        with session(engine) as db:
+            return db.exec(select(NudgeOccurrence.state).where(NudgeOccurrence.schedule_id == stale.id)).all() == \
+                ["missed"]
+
     async def down_then_up():
         worker = worker_for(engine, platform)
         worker.scheduler.start(paused=True)
@@ -134,11 +172,13 @@ def test_a_firing_missed_while_down_is_sent_within_its_grace_time_and_recorded_b
         worker.stop()
         restarted = worker_for(engine, platform)
         await restarted.start()
-        await asyncio.sleep(1.5)
+        deadline = time.monotonic() + 15  # until both are settled: one sent, the other recorded as missed
+        while not (platform.sent and stale_missed()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         restarted.stop()
 
     asyncio.run(down_then_up())
-    assert [text.split("\n")[0] for _, _, text in platform.received] == ["Within grace."]
+    assert [s.text.split("\n")[0] for s in platform.sent] == ["Within grace."]
     with session(engine) as db:
         missed = db.exec(select(NudgeOccurrence).where(NudgeOccurrence.schedule_id == stale.id)).one()
     assert missed.state == "missed"
@@ -160,7 +200,7 @@ def test_a_crash_halfway_through_a_firing_resumes_without_doubles(container):
         original = worker.deliver_to
 
         async def deliver_to(*args, **kwargs):
-            if len(first.received) == 3:
+            if len(first.sent) == 3:
                 raise Crash()
             return await original(*args, **kwargs)
 
@@ -178,7 +218,7 @@ def test_a_crash_halfway_through_a_firing_resumes_without_doubles(container):
         worker.stop()
 
     asyncio.run(restart())
-    delivered = [learner for learner, _, _ in first.received + second.received]
+    delivered = [s.learner_id for s in first.sent + second.sent]
     assert sorted(delivered) == [f"l{n}" for n in range(6)]  # everyone once: nobody lost, nobody twice
 
 
@@ -211,7 +251,7 @@ def test_two_worker_processes_on_one_database_send_a_scheduled_nudge_once(postgr
     api = SlackAPI()
     env = {"DATABASE_URL": postgres_url, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": api.base_url,
            "COACH_LOAD_SAMPLES": "false"}
-    workers = []
+    workers, outputs = [], []
     try:
         runner = CliRunner()
         for n, (role, who) in enumerate([("manager", "MGR"), ("", "U1"), ("", "U2")]):
@@ -229,19 +269,30 @@ def test_two_worker_processes_on_one_database_send_a_scheduled_nudge_once(postgr
         assert added.exit_code == 0, added.stderr
         for n in range(2):
             workers.append(subprocess.Popen([sys.executable, "-m", "coach", "worker"], text=True,
-                                            env=os.environ | env | {"COACH_DATA_DIR": str(tmp_path / f"w{n}")},
+                                            env=os.environ | env | {"COACH_DATA_DIR": str(tmp_path / f"w{n}"),
+                                                                    "PYTHONUNBUFFERED": "1"},
                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+            outputs.append(Output(workers[-1]))
         api.wait_for(lambda calls: len([c for c in calls if c.method == "chat.postMessage"]) >= 3, timeout=90)
-        time.sleep(3)  # a second sender would be posting now
+        # each worker has said which it is, and the ledger holds all three sends as done: nothing more can be sent
+        for output in outputs:
+            output.wait_for(lambda text: "Dispatching nudges" in text or "standing by" in text)
+        engine = make_engine(postgres_url)
+        with session(engine) as db:
+            until(lambda: sorted(db.exec(select(NudgeDelivery.state)).all()) == ["sent"] * 3)
+        engine.dispose()
         posts = api.of("chat.postMessage")
         assert sorted(p.args["channel"] for p in posts) == ["DMGR", "DU1", "DU2"]  # the manager is in the team too
         assert all("Stand-up moves to 9:30." in p.args["text"] for p in posts)
     finally:
         for process in workers:
             process.terminate()
-        outputs = [process.communicate(timeout=30)[0] for process in workers]
+        for process in workers:
+            process.wait(timeout=30)
         api.close()
-    assert sum("standing by" in output for output in outputs) == 1, outputs
+    texts = [output.text() for output in outputs]
+    assert sum("standing by" in text for text in texts) == 1, texts
+    assert sum("Dispatching nudges" in text for text in texts) == 1, texts
 
 
 def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_due_reviews(container, tmp_path):
@@ -270,13 +321,13 @@ def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_du
     monday_10 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     assert run(monday_10) == {"follow_up": 1, "reviews": 1, **NO_LADDER}  # next working day; reviews once a day
     assert run(monday_10 + timedelta(hours=1)) == {"follow_up": 0, "reviews": 0, **NO_LADDER}
-    follow_up = next(text for learner, _, text in platform.received if learner == "sam")
+    follow_up = next(iter(platform.to("sam")))
     assert follow_up.startswith("Yesterday you asked about information security") and "Report phishing fast" in follow_up
-    reviews = [text for learner, _, text in platform.received if learner == "ana"]
+    reviews = platform.to("ana")
     assert len(reviews) == 2 and reviews[0].startswith("2 quick review(s) are due: **Handle a complaint**, **Spend your")
 
 
-def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_over_from_one_that_stops(tmp_path, embedder, monkeypatch):
+def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_over_from_one_that_stops(tmp_path, embedder, caplog):
     from fastapi.testclient import TestClient
 
     from coach.bootstrap import bootstrap
@@ -285,22 +336,23 @@ def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_ov
     from tests.fakes.slack_api import TEAM, SlackAPI
     from tests.integration.slack_helpers import SECRET
 
-    monkeypatch.setenv("COACH_RUN_WORKER", "true")
     api = SlackAPI()
     try:
         container = bootstrap(make_settings(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
-                                            SLACK_API_URL=api.base_url), embedder=embedder)
+                                            SLACK_API_URL=api.base_url, COACH_RUN_WORKER=True,
+                                            COACH_WORKER_SYNC_S=0.3),
+                              embedder=embedder)
         learner = f"slack:{TEAM}:U5"
         update_profile(container.engine, learner, timezone="UTC", preferences=ALWAYS)
         soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(tzinfo=None, microsecond=0).isoformat()
         schedules.create(container.engine, owner="m", learners=[learner], message="From the server.",
                          recurrence={"kind": "once", "at": soon})
-        monkeypatch.setattr("coach.nudges.worker.SYNC_S", 0.3)
         other = DispatchLock(container.engine, container.settings.data_dir)
         assert other.try_acquire()  # a `coach worker` dispatches when the server starts ...
+        caplog.set_level(logging.INFO, logger="coach.nudges.worker")
         with TestClient(create_app(container)):
-            time.sleep(1)
-            assert api.of("chat.postMessage") == []  # ... so the server stands by
+            until(lambda: any("standing by" in r.getMessage() for r in caplog.records))  # ... so the server said
+            assert api.of("chat.postMessage") == []  # it stands by, and sent nothing
             other.release()  # that worker stops: the server takes over
             [post] = api.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls)) and \
                 api.of("chat.postMessage")

@@ -17,6 +17,7 @@ from connectors.server import create_app
 from connectors.slack.agent import WELCOME
 from connectors.slack.delivery import FAILED, THINKING
 from tests.conftest import make_settings, write_content
+from tests.fakes.bolt_work import BoltWork, key_of_raw
 from tests.fakes.slack_api import TEAM, SlackAPI
 from tests.integration.slack_helpers import (SECRET, as_message_event, button_click, command_body, event_body,
                                              feedback_click, interaction_body, mention, signed_headers,
@@ -31,11 +32,24 @@ class Slack:
     http: TestClient
     container: object
 
+    @property
+    def work(self) -> BoltWork:
+        """What the app accepted and finished handling (tests/fakes/bolt_work.py)."""
+        return BoltWork.of(self.http.app.state.slack)
+
     def send(self, body: str, *, content_type: str = "application/json", retry: int | None = None, **signing):
         headers = signed_headers(body, content_type=content_type, **signing)
         if retry is not None:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-        return self.http.post("/slack/events", content=body, headers=headers)
+        response = self.http.post("/slack/events", content=body, headers=headers)
+        if response.status_code == 200:
+            self.work.acknowledged(key_of_raw(body, content_type))
+        return response
+
+    def settled(self) -> None:
+        """Until the app has handled everything it acknowledged so far, to the end: then nothing more can come of
+        it, and a test may assert that something did not happen."""
+        self.work.wait_idle()
 
     def event(self, event: dict, **kwargs):
         return self.send(event_body(event, event_id=kwargs.pop("event_id", None)), **kwargs)
@@ -55,7 +69,7 @@ class Slack:
 
     def wait_answers(self, n: int = 1) -> list:
         self.api.wait_for(lambda calls: len(self.finals()) >= n)
-        time.sleep(0.4)  # anything doubled would arrive now
+        self.settled()  # every event sent so far handled: an answer doubled would be in by now
         return self.finals()
 
 
@@ -67,7 +81,9 @@ def start(tmp_path, embedder, api: SlackAPI, base_url: str = "http://testserver"
     container = bootstrap(make_settings(tmp_path, **values), embedder=embedder)
     if content:
         container.knowledge.ingest([write_content(tmp_path / "content")])
-    return TestClient(create_app(container), base_url=base_url), container
+    app = create_app(container)
+    BoltWork.install(app.state.slack)
+    return TestClient(app, base_url=base_url), container
 
 
 @pytest.fixture
@@ -126,9 +142,9 @@ def test_a_follow_up_in_the_thread_needs_no_mention_and_keeps_the_context(slack)
     # a thread the coach is not in is left alone
     other = slack.api.post_user_message(GENERAL, "U2", "lunch?")
     slack.event(as_message_event(slack.api.post_user_message(GENERAL, "U2", "phishing?", thread_ts=other["ts"]),
-                                 "channel"))
-    time.sleep(0.5)
-    assert len(slack.starts()) == 2
+                                 "channel"), event_id="EvNOTOURS")
+    slack.settled()
+    assert "EvNOTOURS" in slack.work.finished and len(slack.starts()) == 2  # handled, and left alone
 
 
 def test_a_direct_message_is_answered_in_the_dm_and_bots_are_ignored(slack):
@@ -144,11 +160,11 @@ def test_a_direct_message_is_answered_in_the_dm_and_bots_are_ignored(slack):
     assert profile["timezone"] == "Europe/Amsterdam"  # from users.info, for nudges at the right hour
 
     bot = {**slack.api.post_user_message("D0DM", "U9", "How do I report phishing?"), "bot_id": "BOTHER"}
-    slack.event(as_message_event(bot, "im"))
+    slack.event(as_message_event(bot, "im"), event_id="EvBOT")
     edited = {**slack.api.post_user_message("D0DM", "U3", "x"), "subtype": "message_changed"}
-    slack.event(as_message_event(edited, "im"))
-    time.sleep(0.5)
-    assert len(slack.starts()) == 1
+    slack.event(as_message_event(edited, "im"), event_id="EvEDIT")
+    slack.settled()
+    assert {"EvBOT", "EvEDIT"} <= set(slack.work.finished) and len(slack.starts()) == 1
 
 
 def test_forged_and_stale_requests_get_401_and_reach_nothing(slack):
@@ -159,7 +175,8 @@ def test_forged_and_stale_requests_get_401_and_reach_nothing(slack):
         body, timestamp=int(time.time()) - 6 * 60, content_type="application/json"))
     unsigned = slack.http.post("/slack/events", content=body, headers={"Content-Type": "application/json"})
     assert (forged.status_code, stale.status_code, unsigned.status_code) == (401, 401, 401)
-    time.sleep(0.3)
+    # refused before Bolt sees them and within the request: no listener was started, nothing is left to wait for
+    assert not +slack.work.accepted and slack.work.finished == []
     assert slack.api.calls == []
 
 
@@ -250,8 +267,6 @@ def test_slack_rate_limits_are_waited_out_and_failures_are_told(slack, monkeypat
     assert answers[1].message["text"] == FAILED
 
 
-
-
 def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, embedder, api):
     http, container = start(tmp_path, embedder, api)
     question = api.post_user_message("D0DM", "U1", "How do I report phishing?")
@@ -261,8 +276,10 @@ def test_an_event_redelivered_after_a_restart_is_not_answered_again(tmp_path, em
         Slack(api, http, container).wait_answers()
     restarted, _ = start(tmp_path, embedder, api, content=False)  # a new process on the same database
     with restarted:
-        assert Slack(api, restarted, container).send(body, retry=3).status_code == 200
-        time.sleep(0.6)
+        again = Slack(api, restarted, container)
+        assert again.send(body, retry=3).status_code == 200
+        again.settled()
+        assert again.work.finished == ["EvONCE"]  # the new process handled it: the database said answered already
     assert len(api.of("chat.startStream")) == 1
 
 
@@ -293,13 +310,12 @@ def test_workspaces_install_through_oauth_and_are_answered_with_their_own_token(
         assert {c.token for c in api.of("chat.startStream", "chat.stopStream")} == {"xoxb-installed"}
         # a workspace that never installed the app gets nothing
         stranger = api.post_user_message("D0X", "U3", "How do I report phishing?")
-        slack.send(event_body(as_message_event(stranger, "im"), team="T3UNKNOWN"))
-        time.sleep(0.5)
+        refused = slack.send(event_body(as_message_event(stranger, "im"), team="T3UNKNOWN", event_id="EvSTRANGER"))
+        # Bolt's authorization refuses it within the request (no installation): no listener is ever started
+        assert "installation with this app is no longer available" in refused.text
+        assert slack.work.accepted["EvSTRANGER"] == 0
+        slack.settled()
         assert len(api.of("chat.startStream")) == 1
-
-
-
-
 
 
 def test_socket_mode_receives_events_over_a_websocket_and_acknowledges_them(tmp_path, embedder, api):

@@ -6,7 +6,6 @@ Signals as Slack documents them: the envelope's `is_ext_shared_channel`, a sende
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -79,6 +78,6 @@ def test_the_slash_command_in_a_shared_channel_answers_from_everyone_content(sla
                             response_url=response_url), content_type="application/x-www-form-urlencoded")
     [reply] = slack.api.wait_for(lambda calls: any(c.method == "response_url" for c in calls)) and \
         slack.api.of("response_url")
-    time.sleep(0.3)
+    slack.settled()  # the command's lazy listener has ended: nothing more will be sent for it
     assert SECRET_FIGURE not in blocks_text(reply)  # ephemeral, yet on a screen the other organisation shares
     nothing_restricted_was_sent(slack)

@@ -42,11 +42,11 @@ def as_leaders(vectors: np.ndarray, joined: np.ndarray, founded: np.ndarray, ear
 
 
 @pytest.mark.parametrize("threshold", [0.3, 0.5, 0.8])
-def test_batches_give_the_clusters_of_one_by_one(monkeypatch, threshold):
+def test_batches_give_the_clusters_of_one_by_one(threshold):
     vectors = topics(600, 25, 0.6)
     expected = one_by_one(vectors, threshold)
-    monkeypatch.setattr(clustering, "BATCH", 37)  # many batch boundaries
-    joined, founded = clustering.assign(vectors, np.zeros((0, 64), np.float32), threshold)
+    joined, founded = clustering.assign(vectors, np.zeros((0, 64), np.float32), threshold,
+                                        batch_size=37)  # many batch boundaries
     assert as_leaders(vectors, joined, founded, []) == expected
     assert 1 < founded.sum() < 600
 
