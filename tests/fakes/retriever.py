@@ -1,6 +1,6 @@
 """A fake of the Retriever port (coach/ports.py) that records state: it holds the passages the test gives it,
 returns those that share a word with the query and that the asked groups may see (`everyone` always), best first,
-and records every search (query, context, groups, k) in `searches`.
+and records every search (query, context, groups, k) in `searches`, with the query's vector as the port returns it.
 
 `embed` is a tiny deterministic embedding (hashed bag of words, L2-normalised) for the core's sentence scoring,
 so no embedding model is loaded."""
@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from coach.ports import Passage
+from coach.ports import Passage, Retrieval
 from coach.text import tokenize
 
 DIMENSIONS = 256
@@ -55,8 +55,8 @@ class FakeRetriever:
         self.passages = list(passages)
         self.searches: list[Search] = []
 
-    def search(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
-               mode: str = "hybrid"):
+    def retrieve(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
+                 mode: str = "hybrid") -> Retrieval:
         groups = tuple(groups)
         self.searches.append(Search(query, tuple(context), groups, k, mode))
         allowed = {"everyone", *groups}
@@ -66,7 +66,6 @@ class FakeRetriever:
         ranked = [p for overlap, _, p in sorted(found, key=lambda f: (-f[0], f[1])) if overlap]
         return self._result(query, ranked[:k])
 
-    def _result(self, query: str, passages: list[Passage]):
-        """The one place that shapes the port's answer: the passages (and, once the port returns it, the query's
-        vector: `embed([query])[0]`)."""
-        return passages
+    def _result(self, query: str, passages: list[Passage]) -> Retrieval:
+        """The passages and the query's vector, as the port returns them (the core's sentence scoring reuses it)."""
+        return Retrieval(passages, embed([query])[0])

@@ -172,9 +172,20 @@ def test_in_a_channel_a_learner_with_groups_gets_the_restricted_answer_privately
     assert SECRET not in reply.text and all(c.title != "Salary review for managers" for c in reply.citations)
     assert reply.private is not None and SECRET in reply.private.text
     assert "Salary review for managers" in [c.title for c in reply.private.cited]
-    assert all(set(s.groups) <= {"managers"} for s in rig.retriever.searches)
+    assert [s.groups for s in rig.retriever.searches] == [("managers",)]  # searched once, split by audience
     [need] = needs_of(rig.engine, "mia")
     assert "salary-review-for-managers" in need.sources and reply.private.need_id == need.id
+
+
+def test_in_a_channel_with_a_model_only_the_answer_the_channel_reads_is_written(with_model):
+    update_profile(with_model.engine, "mia", groups=["managers"])
+    for _ in range(2):  # a second call would be answered too
+        with_model.model.enqueue("Managers split the merit budget across their team before March [1].")
+    reply = ask(with_model, MERIT_Q, learner="mia", channel="channel", public=True)
+    assert SECRET not in reply.text
+    assert reply.private is not None and SECRET in reply.private.text and reply.private.mode == "extractive"
+    # the model writes the channel's answer (when the everyone content answers at all), never a second one
+    assert len(with_model.model.history) == (0 if reply.abstained else 1)
 
 
 def test_in_a_dm_a_learner_with_groups_gets_the_restricted_answer_directly(rig):
