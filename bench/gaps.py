@@ -68,7 +68,7 @@ def build(folder: Path, name: str):
 
 def seed(container, questions: int, wordings: int, people: int) -> list[str]:
     from coach.gaps import clustering
-    from coach.store.db import session
+    from kernel.store import session
     from coach.store.models import GapQuestion, Need
 
     texts = [phrase.format(topic) for topic in TOPICS for phrase in PHRASES][:wordings]
@@ -91,7 +91,7 @@ def seed(container, questions: int, wordings: int, people: int) -> list[str]:
 
 
 def read_vectors(container) -> float:
-    from coach.store.db import session
+    from kernel.store import session
     from coach.store.models import GapQuestion
 
     started = time.perf_counter()
@@ -110,7 +110,7 @@ def ingest(container, folder: Path) -> float:
 
 
 def run(folder: Path, questions: int, wordings: int, people: int) -> dict:
-    from coach.store.db import session
+    from kernel.store import session
     from coach.store.models import GapQuestion
     say(f"Content-gap benchmark: {questions} open questions, {wordings} wordings, {people} people")
     container = build(folder, "with-gaps")

@@ -24,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from coach.nudges import schedules
-from coach.store.db import make_engine, migrate, session
+from kernel.store import make_engine, session
+from coach.store.db import migrate
 from coach.store.models import Learner
 from tests.fakes.slack_api import TEAM, SlackAPI
 

@@ -1,3 +1,3 @@
-from coach.cli import app
+from connectors.cli.main import app
 
 app(prog_name="coach")

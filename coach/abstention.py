@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Sequence
 
 from coach.extractive import Sentence
-from coach.ports import Passage
-from coach.text import tokenize
+from kernel.ports import Passage
+from kernel.text import tokenize
 
 FEATURES = ("dense", "keyword", "sentence", "coverage")
 MODEL_FILE = Path(__file__).with_name("abstention.json")

@@ -18,10 +18,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import delete, select
 
-from coach.errors import CoachError, NotFound
-from coach.store.db import session
-from coach.store.models import (Account, AdminSession, ApiToken, AuditEntry, Learner, as_utc,
-                                utcnow)
+from kernel.errors import CoachError, NotFound
+from kernel.store import session
+from coach.store.models import Account, AdminSession, ApiToken, AuditEntry, Learner
+from kernel.store import as_utc, utcnow
 
 # ld-admin may do everything; a manager sees their teams' aggregates and their own nudge schedules; a viewer reports
 ROLES = ("ld-admin", "manager", "viewer")

@@ -6,8 +6,9 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.store.db import session
-from coach.store.models import ChatAddress, utcnow
+from kernel.store import session
+from coach.store.models import ChatAddress
+from kernel.store import utcnow
 
 
 def remember(engine: Engine, *, platform: str, kind: str, key: str, reference: dict, learner_id: str = "") -> None:

@@ -7,11 +7,11 @@ from typing import Callable, Sequence
 
 from coach.abstention import AbstentionModel, features
 from coach.conversation import retrieval_context
-from coach.errors import ModelUnavailable
+from kernel.errors import ModelUnavailable
 from coach.extractive import Embed, Sentence, choose, score_sentences
 from coach.generation import AnswerWriter, MalformedAnswer
 from coach.messages import Action, Citation, IncomingMessage, Reply
-from coach.ports import EVERYONE, Passage, Retrieval, Retriever
+from kernel.ports import EVERYONE, Passage, Retrieval, Retriever
 
 MAX_SOURCES = 5
 FALLBACK_NOTICE = "The language model is not answering right now, so here are the relevant passages, quoted."

@@ -20,7 +20,8 @@ from coach.lessons.drafting import LessonDrafter
 from coach.rate_limit import RateLimiter
 from coach.redaction import Redactor
 from coach.settings import Settings
-from coach.store.db import make_engine, migrate
+from kernel.store import make_engine
+from coach.store.db import migrate
 from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
 from knowledge.embeddings import Embedder, MiniLMEmbedder, OpenAIEmbedder

@@ -17,7 +17,7 @@ from coach.lessons.service import Lessons
 from coach.messages import IncomingMessage, Reply
 from coach.rate_limit import SLOW_DOWN, RateLimiter
 from coach.redaction import Redactor
-from coach.store.models import utcnow
+from kernel.store import utcnow
 
 
 _PLACEHOLDER = re.compile(r"<[A-Z_]+>")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from coach.errors import ConfigError
-from coach.text import tokenize
+from kernel.errors import ConfigError
+from kernel.text import tokenize
 from examples import COMPETENCIES as SAMPLE
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach.conversation import PREVIOUS_QUESTIONS, REPLY_CHARS, Turn
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import ConversationTurn, Need
 
 KEPT = 2 * PREVIOUS_QUESTIONS  # question-and-reply pairs kept per conversation

@@ -12,8 +12,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from coach.ports import Passage
-from coach.text import tokenize
+from kernel.ports import Passage
+from kernel.text import tokenize
 
 Embed = Callable[[Sequence[str]], np.ndarray]  # texts -> L2-normalised rows
 

@@ -13,9 +13,10 @@ from typing import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 
-from coach.errors import CoachError, ModelUnavailable
-from coach.ports import ChatModel, Passage
-from coach.store.db import session
+from kernel.errors import CoachError, ModelUnavailable
+from coach.ports import ChatModel
+from kernel.ports import Passage
+from kernel.store import session
 from coach.store.models import ModelExchange
 from prompts import Template
 

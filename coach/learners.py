@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
-from coach.errors import ConfigError
-from coach.store.db import session
+from kernel.errors import ConfigError
+from kernel.store import session
 from coach.store.models import Learner
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from coach.errors import CoachError
+from kernel.errors import CoachError
 
 
 class DataDirBusy(CoachError):

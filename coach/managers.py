@@ -10,11 +10,12 @@ from sqlalchemy.engine import Engine
 
 from coach import reports
 from coach.competencies import Framework
-from coach.errors import Forbidden
+from kernel.errors import Forbidden
 from coach.learners import team_manager
 from coach.messages import Reply
-from coach.store.db import session
-from coach.store.models import Learner, TeamFocus, utcnow
+from kernel.store import session
+from coach.store.models import Learner, TeamFocus
+from kernel.store import utcnow
 
 _FOCUS = re.compile(r"^(?:set )?(?:our |my |the )?(?:team(?:'s)? )?focus(?: on| to|:)? (?P<what>.+)$", re.I)
 _NEEDS = re.compile(r"^(?:what does|what do) (?:my|our) team ask(?:s)? about\??$|^(?:my |our )?team(?:'s)? needs\??$",

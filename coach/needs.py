@@ -14,9 +14,10 @@ from sqlmodel import func, select
 
 from coach import addresses
 from coach.lessons import service as lessons
-from coach.errors import NotFound
-from coach.store.db import session
-from coach.store.models import Learner, LearnerPublic, Need, NeedPublic, utcnow
+from kernel.errors import NotFound
+from kernel.store import session
+from coach.store.models import Learner, LearnerPublic, Need, NeedPublic
+from kernel.store import utcnow
 
 FEEDBACK = ("helpful", "not_helpful")
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import PostedAnswer
 
 log = logging.getLogger(__name__)

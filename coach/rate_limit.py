@@ -11,7 +11,7 @@ from collections import defaultdict, deque
 from datetime import datetime, timedelta
 from typing import Callable
 
-from coach.store.models import utcnow
+from kernel.store import utcnow
 
 SLOW_DOWN = "You're asking faster than I can read the content: give me a minute, then ask again."
 

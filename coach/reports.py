@@ -9,9 +9,10 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.errors import Forbidden
-from coach.store.db import session
-from coach.store.models import Learner, Need, utcnow
+from kernel.errors import Forbidden
+from kernel.store import session
+from coach.store.models import Learner, Need
+from kernel.store import utcnow
 
 MIN_GROUP = 5
 

@@ -8,8 +8,9 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from coach.store.db import session
-from coach.store.models import SeenEvent, utcnow
+from kernel.store import session
+from coach.store.models import SeenEvent
+from kernel.store import utcnow
 
 
 def first_time(engine: Engine, key: str) -> bool:

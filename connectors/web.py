@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from coach.conversation import Turn
-from coach.errors import NotFound
+from kernel.errors import NotFound
 from coach.messages import IncomingMessage, Reply
 
 router = APIRouter()

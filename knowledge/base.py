@@ -11,16 +11,17 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.errors import ConfigError
-from coach.ports import Passage, Retrieval
-from coach.store.db import session
+from kernel.errors import ConfigError
+from kernel.ports import Passage, Retrieval
+from kernel.store import session
 from examples import CONTENT as SAMPLES
 from knowledge import listing
 from knowledge.ingest import (FileOutcome, Ingestor, IngestReport, Progress, _vector_entries, bump_corpus_version,
                               count_sources)
 from knowledge.listing import Facets, SourceDetail, SourcePage, SourceQuery
 from knowledge.metadata import SourceMeta
-from knowledge.models import EVERYONE, Chunk, KnowledgeState, Source, SourcePublic
+from knowledge.models import EVERYONE, Chunk, Source, SourcePublic
+from kernel.store import KnowledgeState
 from knowledge.retrieval import HybridRetriever
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from coach.errors import CoachError
+from kernel.errors import CoachError
 
 
 @dataclass(frozen=True)

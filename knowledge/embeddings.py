@@ -15,7 +15,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from coach.errors import ConfigError
+from kernel.errors import ConfigError
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on 256 word pieces; the shipped tokenizer.json says 128
 

@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 import bm25s
 import numpy as np
 
-from coach.text import tokenize
+from kernel.text import tokenize
 from knowledge.models import EVERYONE
 
 

@@ -7,14 +7,14 @@ the array's text, which is exact because tags are restricted to `[a-z0-9_.-]` (k
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, cast, func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.store.db import unit_of_work
+from kernel.store import unit_of_work
 from knowledge.documents import describe_locator
 from knowledge.models import EVERYONE, Chunk, Source, SourceBase
 

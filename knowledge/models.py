@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, ForeignKey, String, Text
 from sqlmodel import Field, SQLModel
 
-from coach.ports import EVERYONE
-from coach.store.models import utcnow
+from kernel.ports import EVERYONE
+from kernel.store import utcnow
 
 
 class SourceBase(SQLModel):
@@ -49,8 +49,3 @@ class Chunk(SQLModel, table=True):
     audience: list[str] = Field(default_factory=lambda: [EVERYONE], sa_column=Column(JSON, nullable=False))
 
 
-class KnowledgeState(SQLModel, table=True):
-    """Key/value facts about the base: `corpus_version` (bumped on every change), `embedder`."""
-
-    key: str = Field(primary_key=True, max_length=100)
-    value: str = ""

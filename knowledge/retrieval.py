@@ -14,8 +14,8 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.ports import Passage, Retrieval
-from coach.store.db import session
+from kernel.ports import Passage, Retrieval
+from kernel.store import session
 from knowledge.chunking import heading_id
 from knowledge.documents import describe_locator
 from knowledge.embeddings import Embedder

@@ -14,7 +14,7 @@ import openai
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from coach.errors import ModelUnavailable
+from kernel.errors import ModelUnavailable
 from coach.ports import Completion
 
 RETRYABLE = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)

@@ -20,7 +20,7 @@ from coach.engagement.export import to_csv
 from coach.engagement.scope import Scope, team_scope
 from coach.engagement.tables import TABLES, table
 from coach.reports import MIN_GROUP
-from coach.store.models import utcnow
+from kernel.store import utcnow
 
 __all__ = ["summary", "to_csv", "TABLES", "MAX_DAYS"]
 MAX_DAYS = 366

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
-from coach.errors import NotFound
+from kernel.errors import NotFound
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

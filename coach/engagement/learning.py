@@ -18,7 +18,7 @@ from sqlmodel import or_, select
 
 from coach.engagement.scope import Bucket, Scope, folded, share, shown_keys, shown_total, visible, week
 from coach.engagement.tables import table
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import Lesson, LessonAttempt, LessonOffer, ReviewLogEntry
 
 AGAIN = 1  # FSRS's rating of a review that was not recalled

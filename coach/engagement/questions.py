@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from coach.engagement.scope import UNTAGGED, Bucket, Scope, day, folded, shown_keys, shown_total, visible
 from coach.engagement.tables import table
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import Need
 
 OTHER = "(other)"  # the row that topics too few people asked about are folded into

@@ -23,10 +23,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.errors import Forbidden
+from kernel.errors import Forbidden
 from coach.reports import MIN_GROUP
-from coach.store.db import session
-from coach.store.models import Learner, as_utc
+from kernel.store import session
+from coach.store.models import Learner
+from kernel.store import as_utc
 
 UNTAGGED = "untagged"  # the topic of a question the framework could not tag, as in coach/reports.py
 

@@ -26,8 +26,9 @@ from sqlmodel import select
 from coach.answering import Answerer
 from coach.gaps.clustering import from_bytes, searchable
 from coach.messages import IncomingMessage, Reply
-from coach.store.db import session
-from coach.store.models import GapNotice, GapQuestion, Learner, Need, as_utc
+from kernel.store import session
+from coach.store.models import GapNotice, GapQuestion, Learner, Need
+from kernel.store import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from coach.answering import Answerer
 from coach.gaps import clustering, closing, report
 from coach.gaps.report import Cluster
-from coach.store.models import utcnow
+from kernel.store import utcnow
 
 log = logging.getLogger(__name__)
 

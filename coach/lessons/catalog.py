@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.store.db import session
-from coach.store.models import Lesson, utcnow
+from kernel.store import session
+from coach.store.models import Lesson
+from kernel.store import utcnow
 
 if TYPE_CHECKING:
     from coach.lessons.authoring import LessonSpec

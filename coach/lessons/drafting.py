@@ -10,12 +10,12 @@ from sqlalchemy.engine import Engine
 
 import prompts
 from coach.competencies import Framework
-from coach.errors import CoachError, ModelUnavailable, NotFound
+from kernel.errors import CoachError, ModelUnavailable, NotFound
 from coach.gaps import report as gap_report
 from coach.lessons import catalog
 from coach.lessons.authoring import LessonError, parse_lesson
 from coach.ports import ChatModel
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import Lesson, ModelExchange
 
 SOURCE_LIMIT = 12_000  # characters of the source the model reads (a lesson is one idea; the start is enough)

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 import yaml
 from sqlalchemy.engine import Engine
 
-from coach.errors import CoachError, NotFound
+from kernel.errors import CoachError, NotFound
 from coach.lessons import catalog
 from coach.lessons.authoring import LessonError, LessonSpec, parse_lesson
-from coach.store.models import Lesson, as_utc
+from coach.store.models import Lesson
+from kernel.store import as_utc
 
 STATUSES = ("draft", "approved", "rejected")
 NO_ANSWER = "Mark the option that is right."

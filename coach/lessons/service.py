@@ -13,12 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach.competencies import Framework
-from coach.errors import NotFound
+from kernel.errors import NotFound
 from coach.lessons import catalog, review
 from coach.messages import Action, Citation, Reply
-from coach.store.db import session
-from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, ReviewCard, ReviewLogEntry,
-                                TeamFocus, TopicFlag, as_utc, utcnow)
+from kernel.store import session
+from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, ReviewCard, ReviewLogEntry, TeamFocus, TopicFlag)
+from kernel.store import as_utc, utcnow
 from coach.suggestions import LearnerSignals, LessonInfo, Suggestion, rank
 
 WINDOW = timedelta(days=30)  # the needs and quiz answers that count towards a suggestion

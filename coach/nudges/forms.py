@@ -10,11 +10,12 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from coach.errors import CoachError, Forbidden
+from kernel.errors import CoachError, Forbidden
 from coach.learners import outside_team, team_manager
 from coach.lessons import catalog
 from coach.nudges import schedules
-from coach.store.models import Learner, NudgeSchedule, utcnow
+from coach.store.models import Learner, NudgeSchedule
+from kernel.store import utcnow
 
 REPEATS = {"once": "Once", "daily": "Every day", "weekdays": "Weekdays (Mon-Fri)", "weekly": "Weekly, on chosen days",
            "cron": "Custom (cron)"}

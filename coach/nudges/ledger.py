@@ -16,8 +16,9 @@ from sqlmodel import select
 
 from coach.messages import Reply
 from coach.ports import Delivery
-from coach.store.db import session
-from coach.store.models import NudgeDelivery, utcnow
+from kernel.store import session
+from coach.store.models import NudgeDelivery
+from kernel.store import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach.lessons.review import Window, day_start, into_window
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import Learner, NudgeDelivery
 
 DAILY_CAP = 3

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy import or_
 from sqlmodel import select
 
-from coach.errors import ConfigError, Forbidden, NotFound
+from kernel.errors import ConfigError, Forbidden, NotFound
 from coach.learners import outside_team, team_manager
 from coach.messages import Action, Reply
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import Learner, NudgeSchedule
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -26,8 +26,9 @@ from coach.messages import Reply
 from coach.nudges import ladder, ledger, own, schedules
 from coach.nudges.policy import DAILY_CAP, next_allowed
 from coach.ports import Delivery
-from coach.store.db import session
-from coach.store.models import NudgeOccurrence, NudgeSchedule, as_utc, utcnow
+from kernel.store import session
+from coach.store.models import NudgeOccurrence, NudgeSchedule
+from kernel.store import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 SYNC_S = 20.0  # the default of COACH_WORKER_SYNC_S: how often a dispatcher picks up schedules changed elsewhere

@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach import accounts
-from coach.errors import Forbidden, NotFound
+from kernel.errors import Forbidden
 from coach.learners import team_manager
 from coach.nudges import schedules
-from coach.store.db import unit_of_work
+from kernel.store import unit_of_work
 from coach.store.models import Account, Learner, NudgeSchedule
 
 
@@ -34,8 +34,8 @@ def scheduling_profile(engine: Engine, account: Account) -> Learner | None:
 
 
 def schedule_for(engine: Engine, account: Account, schedule_id: str) -> NudgeSchedule:
-    """The schedule when this account may act on it. NotFound when there is none; Forbidden when it is someone
-    else's (which an edge should answer as if it did not exist, after recording the attempt)."""
+    """The schedule when this account may act on it (NotFound, from schedules.get, when there is none); Forbidden
+    when it is someone else's (which an edge should answer as if it did not exist, after recording the attempt)."""
     schedule = schedules.get(engine, schedule_id)
     if account.role != accounts.ADMIN and schedule.owner not in accounts.schedule_owners(account):
         raise Forbidden("another manager's nudge schedule")

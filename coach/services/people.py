@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.store.db import unit_of_work
+from kernel.store import unit_of_work
 from coach.store.models import ChatAddress, Learner
 
 

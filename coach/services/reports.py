@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from coach import accounts
-from coach.errors import Forbidden
+from kernel.errors import Forbidden
 from coach.services.people import reportable_teams
 from coach.store.models import Account
 

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(when: datetime) -> datetime:
-    """A datetime read back from the database: SQLite returns it naive, and it was stored in UTC."""
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+from kernel.store import utcnow
 
 
 class LearnerBase(SQLModel):

@@ -3,7 +3,7 @@ promises them. The listing itself is the knowledge base's (knowledge/listing.py,
 
 from __future__ import annotations
 
-from coach.store.models import as_utc
+from kernel.store import as_utc
 from knowledge.listing import SourceDetail, SourceRow
 
 

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from coach import accounts
-from coach.errors import CoachError
+from kernel.errors import CoachError
 from coach.lessons.authoring import is_lesson_file
 from knowledge.ingest import FileOutcome, IngestReport
 from knowledge.metadata import SourceMeta, normalize_groups

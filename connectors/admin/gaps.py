@@ -15,7 +15,7 @@ from fastapi import Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse
 
 from coach import accounts
-from coach.errors import CoachError, NotFound
+from kernel.errors import CoachError, NotFound
 from coach.gaps.report import Cluster
 from coach.lessons.drafting import NO_MODEL
 from coach.store.models import Account

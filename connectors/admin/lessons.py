@@ -15,11 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from coach import accounts
-from coach.errors import CoachError, NotFound
+from kernel.errors import CoachError, NotFound
 from coach.lessons import catalog, editing, uploads
 from coach.lessons.authoring import MAX_BODY, MAX_MINUTES, MAX_OPTIONS, MIN_OPTIONS
 from coach.lessons.drafting import NO_MODEL
-from coach.store.models import Account, Lesson, as_utc
+from coach.store.models import Account, Lesson
+from kernel.store import as_utc
 from connectors.admin.auth import PageRefused, actor_of, client_address, require
 from connectors.admin.context import container_of, flash, flashed
 from connectors.admin.shell import NavLink, page_router, render

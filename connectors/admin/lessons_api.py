@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from coach import accounts
 from coach.lessons import catalog, editing
-from coach.store.models import Account, Lesson, as_utc
+from coach.store.models import Account, Lesson
+from kernel.store import as_utc
 from connectors.admin.auth import actor_of, client_address, require_token
 from connectors.admin.context import container_of
 from connectors.admin.lessons import competency_ids, ordered

@@ -9,7 +9,7 @@ from fastapi import Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
 
 from coach import accounts
-from coach.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound
 from coach.nudges import forms, schedules
 from coach.nudges.forms import DAY_NAMES, MAX_MESSAGE, REPEATS, TARGETS, NudgeForm
 from coach.services import people

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from coach.nudges import forms, schedules
-from coach.store.models import Account, NudgeSchedule, as_utc, utcnow
+from coach.store.models import Account, NudgeSchedule
+from kernel.store import as_utc, utcnow
 from coach.services.nudges import visible
 from connectors.admin.auth import require_token
 from connectors.admin.context import container_of

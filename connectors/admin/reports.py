@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 from coach import accounts, engagement
-from coach.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound
 from coach.services.reports import default_team, scoped_team, team_choices
 from coach.store.models import Account
 from connectors.admin import charts

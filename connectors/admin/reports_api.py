@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from coach.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound
 from coach.store.models import Account
 from connectors.admin.auth import require_token
 from coach.services.reports import scoped_team

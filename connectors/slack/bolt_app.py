@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from coach import seen
-from coach.errors import NotFound
+from kernel.errors import NotFound
 from coach.messages import IncomingMessage
 from connectors.slack import agent
 from connectors.slack.blocks import answer_blocks, button_action, fallback_text

@@ -7,7 +7,7 @@ import asyncio
 import json
 import re
 
-from coach.errors import CoachError
+from kernel.errors import CoachError
 from coach.nudges import forms, schedules
 from coach.nudges.forms import DAY_NAMES, REPEATS, TARGETS, NudgeForm, describe
 from coach.store.models import NudgeSchedule

@@ -14,7 +14,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, 
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from coach import addresses, posted_answers, seen
-from coach.errors import NotFound
+from kernel.errors import NotFound
 from coach.directory import Address
 from coach.messages import IncomingMessage, Reply
 from coach.ports import SendResult

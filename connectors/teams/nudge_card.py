@@ -5,7 +5,7 @@ Delete. "my nudges" shows that list. Everyone else is told who can schedule nudg
 
 from __future__ import annotations
 
-from coach.errors import CoachError
+from kernel.errors import CoachError
 from coach.nudges import forms, schedules
 from coach.nudges.forms import DAY_NAMES, REPEATS, NudgeForm
 from coach.services.people import team_members

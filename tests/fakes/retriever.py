@@ -14,8 +14,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from coach.ports import Passage, Retrieval
-from coach.text import tokenize
+from kernel.ports import Passage, Retrieval
+from kernel.text import tokenize
 
 DIMENSIONS = 256
 

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from coach import accounts
 from coach.bootstrap import bootstrap
-from coach.cli import app as cli
+from connectors.cli.main import app as cli
 from coach.learners import update_profile
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import AdminSession, ApiToken, AuditEntry
 from connectors.admin import AREAS, verify_routes
 from connectors.admin.auth import require

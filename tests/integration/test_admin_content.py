@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from coach import accounts
 from coach.bootstrap import bootstrap
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import Need
 from connectors.server import create_app
 from tests.conftest import BUDGET, PHISHING, SALARY, make_settings

@@ -14,7 +14,7 @@ from sqlmodel import select
 from coach import accounts
 from coach.lessons import catalog
 from coach.lessons.drafting import NO_MODEL
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import Lesson
 from tests.fakes.openai_api import FakeOpenAI, Scripted
 from tests.integration.lesson_files import lesson_file

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 
 from coach import accounts
 from coach.bootstrap import bootstrap
-from coach.errors import NotFound
+from kernel.errors import NotFound
 from coach.learners import update_profile
 from coach.lessons import catalog
 from coach.lessons.authoring import load_lessons, parse_lesson
 from coach.lessons.editing import LessonEdit, check
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import Lesson, TeamFocus
 from connectors.server import create_app
 from tests.conftest import make_settings, write_content

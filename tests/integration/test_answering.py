@@ -8,7 +8,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from coach.cli import app
+from connectors.cli.main import app
 from coach.conversation import Turn
 from coach.messages import IncomingMessage
 from tests.conftest import REPO

@@ -53,7 +53,7 @@ def allowed_chunks(kb, allowed: set[str]) -> set[str]:
     if key not in _cache:
         from sqlmodel import select
 
-        from coach.store.db import session
+        from kernel.store import session
         from knowledge.models import Chunk
 
         with session(kb.engine) as db:

@@ -7,7 +7,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-from coach.cli import app
+from connectors.cli.main import app
 from tests.conftest import REPO
 
 runner = CliRunner()

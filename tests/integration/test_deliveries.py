@@ -13,7 +13,8 @@ from coach.messages import Reply
 from coach.nudges import ledger
 from coach.nudges.policy import next_allowed
 from coach.ports import SendResult
-from coach.store.db import make_engine, migrate, session
+from kernel.store import make_engine, session
+from coach.store.db import migrate
 from coach.store.models import NudgeDelivery
 from connectors.server import create_app
 from tests.conftest import make_settings

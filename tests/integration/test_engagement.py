@@ -19,10 +19,10 @@ import pytest
 from typer.testing import CliRunner
 
 from coach import engagement
-from coach.errors import Forbidden
-from coach.store.db import make_engine, migrate, session
-from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, NudgeDelivery, NudgeSchedule,
-                                ReviewLogEntry)
+from kernel.errors import Forbidden
+from kernel.store import make_engine, session
+from coach.store.db import migrate
+from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, NudgeDelivery, NudgeSchedule, ReviewLogEntry)
 from connectors.admin import charts
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)  # a Friday; the busy week starts Monday 10 March
@@ -219,7 +219,7 @@ def test_chart_specs_carry_the_reports_numbers(engine):
 
 
 def test_coach_report_command(tmp_path, monkeypatch):
-    from coach.cli import app
+    from connectors.cli.main import app
 
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COACH_LOAD_SAMPLES", "false")

@@ -15,13 +15,13 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from coach.bootstrap import bootstrap
-from coach.errors import CoachError
+from kernel.errors import CoachError
 from coach.gaps import notices
 from coach.learners import update_profile
 from coach.messages import IncomingMessage
 from coach.nudges import worker as nudge_worker
 from coach.rate_limit import SLOW_DOWN
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import GapNotice, GapQuestion, Need, NudgeDelivery
 from tests.conftest import make_settings, write_content
 from tests.fakes.delivery import RecordingDelivery
@@ -242,7 +242,7 @@ def test_a_lesson_drafted_from_a_cluster_waits_for_approval(tmp_path, embedder):
 
 
 def test_the_gaps_command_lists_open_and_closed_clusters(tmp_path, embedder):
-    from coach.cli import app
+    from connectors.cli.main import app
 
     container = build(tmp_path, embedder, "")
     for learner, question in MILEAGE + LEAVE:

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from coach.bootstrap import bootstrap
 from coach.messages import IncomingMessage
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import ModelExchange
 from tests.conftest import make_settings, write_content
 from tests.fakes.openai_api import FakeOpenAI, Scripted

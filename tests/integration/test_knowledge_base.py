@@ -10,8 +10,8 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from coach.bootstrap import bootstrap
-from coach.errors import ConfigError
-from coach.store.db import session
+from kernel.errors import ConfigError
+from kernel.store import session
 from knowledge.metadata import SourceMeta
 from knowledge.models import Chunk, Source
 from tests.conftest import BUDGET, HashingEmbedder, make_settings, write_content

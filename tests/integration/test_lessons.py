@@ -10,14 +10,14 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from coach.cli import app
-from coach.errors import NotFound
+from connectors.cli.main import app
+from kernel.errors import NotFound
 from coach.learners import update_profile
 from coach.lessons import catalog
 from coach.messages import IncomingMessage
-from coach.store.db import session
-from coach.store.models import (LessonAttempt, LessonOffer, ReviewCard, ReviewLogEntry, TeamFocus, TopicFlag,
-                                utcnow)
+from kernel.store import session
+from coach.store.models import LessonAttempt, LessonOffer, ReviewCard, ReviewLogEntry, TeamFocus, TopicFlag
+from kernel.store import utcnow
 from tests.conftest import write_content
 from tests.integration.lesson_files import lesson_file, load_test_lessons, write_lessons
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from coach.cli import app
-from coach.errors import NotFound
+from connectors.cli.main import app
+from kernel.errors import NotFound
 from coach.messages import IncomingMessage
 from coach.needs import needs_of
 from tests.conftest import write_content
@@ -127,7 +127,7 @@ def test_learners_are_told_to_slow_down_past_the_rate_limit(container, tmp_path)
     from datetime import timedelta
 
     from coach import needs
-    from coach.store.models import utcnow
+    from kernel.store import utcnow
 
     container.knowledge.ingest([write_content(tmp_path / "content")])
     now = [0.0]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from coach.errors import ConfigError
+from kernel.errors import ConfigError
 from coach.learners import update_profile
 from coach.nudges import schedules
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import NudgeOccurrence
 from tests.fakes.delivery import RecordingDelivery
 from tests.integration.test_nudges import ALWAYS, TUESDAY_10, team, worker_for

@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from coach.errors import ConfigError
+from kernel.errors import ConfigError
 from coach.learners import update_profile
 from coach.nudges import schedules
 from coach.nudges.worker import DispatchLock, Worker
-from coach.store.db import make_engine, migrate, session
+from kernel.store import make_engine, session
+from coach.store.db import migrate
 from coach.store.models import NudgeDelivery, NudgeOccurrence
 from tests.fakes.delivery import RecordingDelivery
 
@@ -245,7 +246,7 @@ def test_two_worker_processes_on_one_database_send_a_scheduled_nudge_once(postgr
 
     from typer.testing import CliRunner
 
-    from coach.cli import app
+    from connectors.cli.main import app
     from tests.fakes.slack_api import TEAM, SlackAPI
 
     api = SlackAPI()
@@ -365,7 +366,7 @@ def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_ov
 def test_an_edited_schedule_is_replanned_and_bad_edits_are_refused(container, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from coach.cli import app
+    from connectors.cli.main import app
 
     engine = container.engine
     schedule = schedules.create(engine, owner="m", learners=["ana"], message="Old.",

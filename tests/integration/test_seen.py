@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from coach import seen
-from coach.store.db import make_engine, migrate
+from kernel.store import make_engine
+from coach.store.db import migrate
 
 
 @pytest.mark.postgres

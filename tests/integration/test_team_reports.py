@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from coach import reports
-from coach.cli import app
-from coach.errors import Forbidden
+from connectors.cli.main import app
+from kernel.errors import Forbidden
 from coach.learners import update_profile
 from coach.needs import record
 
@@ -49,7 +49,7 @@ def test_only_the_teams_manager_sees_it_through_the_cli(tmp_path, monkeypatch):
 
 def test_managers_set_their_teams_focus_and_see_its_needs_in_chat(container):
     from coach.messages import IncomingMessage
-    from coach.store.db import session
+    from kernel.store import session
     from coach.store.models import TeamFocus
 
     engine, coach = container.engine, container.coach

@@ -122,7 +122,7 @@ def test_a_follow_up_in_the_same_thread_keeps_the_context(teams, connector):
 
 
 def test_a_follow_up_reaching_another_app_process_keeps_the_context(tmp_path, embedder, connector):
-    from coach.store.db import session
+    from kernel.store import session
     from coach.store.models import ConversationTurn
 
     first, container = start(tmp_path, embedder)

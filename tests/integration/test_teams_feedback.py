@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from coach.learners import update_profile
 from coach.needs import needs_of
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import PostedAnswer
 from tests.integration.teams_helpers import (CHANNEL, card_action, channel_message, installed, personal_message,
                                              rating)

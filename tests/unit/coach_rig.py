@@ -20,7 +20,8 @@ from coach.generation import AnswerWriter
 from coach.learners import groups_of
 from coach.rate_limit import RateLimiter
 from coach.redaction import Redactor
-from coach.store.db import make_engine, migrate
+from kernel.store import make_engine
+from coach.store.db import migrate
 from tests.fakes.chat_model import FakeChatModel
 from tests.fakes.retriever import FakeRetriever, embed, passage
 

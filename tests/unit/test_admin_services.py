@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 
 from coach import accounts
-from coach.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound
 from coach.nudges import schedules
 from coach.services import nudges, overview, people, reports
-from coach.store.db import make_engine, migrate, unit_of_work
-from coach.store.models import Account, ChatAddress, GapQuestion, Learner, Lesson, Need, utcnow
+from kernel.store import make_engine, unit_of_work
+from coach.store.db import migrate
+from coach.store.models import Account, ChatAddress, GapQuestion, Learner, Lesson, Need
+from kernel.store import utcnow
 
 WEEKDAYS = {"kind": "weekdays", "time": "09:00"}
 

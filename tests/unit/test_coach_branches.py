@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from coach.answering import FALLBACK_NOTICE, NOT_COVERED
-from coach.errors import ModelUnavailable, NotFound
+from kernel.errors import ModelUnavailable, NotFound
 from coach.learners import update_profile
 from coach.messages import Action, IncomingMessage
 from coach.needs import needs_of
 from coach.rate_limit import SLOW_DOWN
 from coach.self_service import ANSWERED_PRIVATELY, HELP
-from coach.store.db import session
+from kernel.store import session
 from coach.store.models import ModelExchange
 from sqlmodel import select
 from tests.fakes.chat_model import FakeChatModel

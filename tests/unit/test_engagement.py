@@ -15,7 +15,7 @@ from coach.engagement import TABLES, to_csv
 from coach.engagement.export import safe_cell
 from coach.engagement.scope import Bucket, Scope, day, folded, visible, week
 from coach.engagement.tables import table
-from coach.errors import NotFound
+from kernel.errors import NotFound
 from connectors.admin import charts
 
 NOW = datetime(2025, 3, 14, 12, tzinfo=UTC)

@@ -4,7 +4,7 @@ import numpy as np
 
 from coach.abstention import FEATURES, AbstentionModel, features, fit
 from coach.extractive import choose, score_sentences, sentences_of
-from coach.ports import Passage
+from kernel.ports import Passage
 
 
 def passage(text, score=1.0, n=0, dense=0.6, keyword=3.0):

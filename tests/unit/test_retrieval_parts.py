@@ -3,7 +3,7 @@ import pytest
 from coach.conversation import Turn, retrieval_context
 from knowledge.documents import DocumentError
 from knowledge.fusion import convex, rrf
-from coach.text import tokenize
+from kernel.text import tokenize
 from knowledge.keyword_index import KeywordIndex
 from knowledge.metadata import SourceMeta, normalize_groups, read_sidecars
 

@@ -12,7 +12,7 @@ from jsonschema import Draft7Validator
 from PIL import Image
 from typer.testing import CliRunner
 
-from coach.cli import app
+from connectors.cli.main import app
 from connectors.teams.package import build_package
 from tests.conftest import REPO, make_settings
 

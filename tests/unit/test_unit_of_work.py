@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.store.db import make_engine, migrate, session, unit_of_work
+from kernel.store import make_engine, session, unit_of_work
+from coach.store.db import migrate
 from coach.store.models import Learner
 
 

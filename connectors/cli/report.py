@@ -1,5 +1,5 @@
 """`coach report`: L&D's engagement report in the terminal (rich tables) or one of its tables as CSV. Part of the
-`coach` command (coach/cli.py). Only the database and the competency framework are opened: no models, no index.
+`coach` command (connectors/cli/main.py). Only the database and the competency framework are opened: no models, no index.
 The same aggregates and privacy threshold as the web admin's reports page (coach/engagement)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from coach.cli import console, errors
-from coach.errors import CoachError
+from connectors.cli.common import console, errors
+from kernel.errors import CoachError
 
 
 def report(
@@ -81,7 +81,8 @@ def _open():
     """The database (migrated, as every command does), the settings, and competency id -> name."""
     from coach.competencies import Framework
     from coach.settings import Settings
-    from coach.store.db import make_engine, migrate
+    from kernel.store import make_engine
+    from coach.store.db import migrate
 
     try:
         settings = Settings()

@@ -1,5 +1,5 @@
 """`coach gaps`: the questions the coach could not answer, clustered by topic, for L&D; `coach gaps draft` drafts a
-lesson from a cluster. Part of the `coach` command (coach/cli.py)."""
+lesson from a cluster. Part of the `coach` command (connectors/cli/main.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from coach.cli import _container, console, errors
-from coach.errors import CoachError
+from connectors.cli.common import container as _container, console, errors
+from kernel.errors import CoachError
 
 gaps_app = typer.Typer(help="Content gaps: questions the content could not answer, clustered by topic.")
 

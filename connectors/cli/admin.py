@@ -1,5 +1,5 @@
 """`coach users ...` and `coach tokens ...`: who may open the web admin (/admin) and the bearer tokens of its API.
-Part of the `coach` command (coach/cli.py). Only the database is opened: no models, no index.
+Part of the `coach` command (connectors/cli/main.py). Only the database is opened: no models, no index.
 
 Passwords come from standard input (hidden when typed at a terminal, or piped: `printf '%s' "$PW" | coach users
 add ...`), never from an option, which would end up in the shell history and the process list."""
@@ -13,8 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from coach.cli import console, errors
-from coach.errors import CoachError, NotFound
+from connectors.cli.common import console, errors
+from kernel.errors import CoachError, NotFound
 
 users_app = typer.Typer(help="Web admin accounts: ld-admin (everything), manager (their teams), viewer (reports).",
                         no_args_is_help=True)
@@ -25,7 +25,8 @@ ROLE_HELP = "ld-admin, manager or viewer."
 
 def _engine():
     from coach.settings import Settings
-    from coach.store.db import make_engine, migrate
+    from kernel.store import make_engine
+    from coach.store.db import migrate
 
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """`coach lessons ...` and `coach team-focus`: micro-lessons for L&D (load, draft, review, approve) and a team's
-focus competencies. Part of the `coach` command (coach/cli.py)."""
+focus competencies. Part of the `coach` command (connectors/cli/main.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from coach.cli import _container, console, errors
-from coach.errors import CoachError
+from connectors.cli.common import container as _container, console, errors
+from kernel.errors import CoachError
 
 lessons_app = typer.Typer(help="Micro-lessons: load authored ones, draft with a model, review and approve.",
                           no_args_is_help=True)

@@ -1,5 +1,5 @@
 """`coach nudges ...` (managers' schedules) and `coach worker` (the one process per deployment that sends them).
-Part of the `coach` command (coach/cli.py)."""
+Part of the `coach` command (connectors/cli/main.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from coach.cli import _container, console, errors
-from coach.errors import CoachError
+from connectors.cli.common import container as _container, console, errors
+from kernel.errors import CoachError
 
 nudges_app = typer.Typer(help="Managers' nudges: schedule a message or a lesson for a team or named people.",
                          no_args_is_help=True)
@@ -107,7 +107,7 @@ def edit(
 ) -> None:
     """Change a schedule; its next firing follows the change."""
     from coach.nudges import schedules
-    from coach.store.models import utcnow
+    from kernel.store import utcnow
 
     try:
         when = recurrence_of(at, daily, weekdays, weekly, cron) if any((at, daily, weekdays, weekly, cron)) else None

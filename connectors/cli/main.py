@@ -1,57 +1,28 @@
-"""The `coach` command: serve, ingest, remove, sources, search, learners, reindex, teams-package; lessons and
-team-focus live in coach/cli_lessons.py, nudges and worker in coach/cli_nudges.py, users and tokens (the web admin's
-accounts) in coach/cli_admin.py, content gaps in coach/cli_gaps.py, report in coach/cli_report.py."""
+"""The `coach` command: serve, ingest, remove, sources, search, learners, reindex, teams-package; the other
+groups each have a module here (lessons and team-focus, nudges and worker, users and tokens, gaps, report)."""
 
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from coach.errors import CoachError
+from connectors.cli.common import console, container as _container, errors, writing as _writing
+from connectors.cli.lessons import lessons_app, team_focus
+from connectors.cli.nudges import nudges_app, team_needs, worker
+from connectors.cli.admin import tokens_app, users_app
+from connectors.cli.gaps import gaps_app
+from connectors.cli.report import report
+from kernel.errors import CoachError
 
 app = typer.Typer(help="The learning coach: answers from your company's learning content.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
 learners_app = typer.Typer(help="Learners' audience groups (who may see restricted content).", no_args_is_help=True)
 app.add_typer(learners_app, name="learners")
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
-
-
-def _container():
-    """Built from the settings; or the one the caller handed in (`CliRunner().invoke(app, args, obj=container)`),
-    so tests pass their container, fakes and all, as they pass fakes to bootstrap()."""
-    import click
-
-    from coach.bootstrap import bootstrap
-
-    given = click.get_current_context(silent=True)
-    if given is not None and given.obj is not None:
-        return given.obj
-    try:
-        return bootstrap()
-    except CoachError as exc:
-        errors.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-
-
-@contextmanager
-def _writing(container):
-    """Hold the data folder while writing to an embedded index (see coach/locks.py)."""
-    from coach.locks import exclusive_data_dir
-
-    try:
-        with exclusive_data_dir(container.settings.data_dir, needed=not container.settings.chroma_host):
-            yield
-    except CoachError as exc:
-        errors.print(f"[red]{exc}[/red]")
-        raise typer.Exit(3) from exc
 
 
 @app.command()
@@ -78,7 +49,7 @@ def _prepare(container) -> None:
     if synced["embedded"]:
         console.print(f"Embedded {synced['embedded']} chunks for the current embedding model.")
     if container.settings.load_samples and container.knowledge.samples_pending():
-        from coach.cli_lessons import load_into, report as report_lessons
+        from connectors.cli.lessons import load_into, report as report_lessons
         from examples import LESSONS as SAMPLE_LESSONS
 
         try:
@@ -114,7 +85,7 @@ def ingest(
     except CoachError as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    from coach.cli_lessons import load_into, report as report_lessons
+    from connectors.cli.lessons import load_into, report as report_lessons
     from coach.lessons.authoring import is_lesson_file
 
     container = _container()
@@ -260,17 +231,14 @@ def learners_set(
     preference: Annotated[Optional[list[str]], typer.Option("--preference", "-p", help="lesson_minutes=5, days=0-4 (0 = Monday) or hours=9-17 (repeatable).")] = None,
 ) -> None:
     """Create or update a learner's profile; only the options given change."""
-    from coach.learners import parse_preferences, update_profile
-    from coach.store.db import session
-    from coach.store.models import Learner
+    from coach.learners import find, parse_preferences, update_profile
     from knowledge.metadata import normalize_groups
 
     engine = _container().engine
     try:
         preferences = None
         if preference:
-            with session(engine) as db:
-                known = db.get(Learner, learner_id)
+            known = find(engine, learner_id)
             preferences = parse_preferences(preference, known.preferences if known else {})
         learner = update_profile(engine, learner_id, display_name=name, role=role, team=team,
                                  timezone=timezone, language=language, paused=paused, preferences=preferences,
@@ -308,12 +276,6 @@ def learners_forget(learner_id: Annotated[str, typer.Argument(help="The learner'
                   f"{deleted['lesson_records']} lesson records and {deleted['chat_addresses']} chat addresses of "
                   f"{learner_id}.")
 
-
-from coach.cli_lessons import lessons_app, team_focus  # noqa: E402  (they use the helpers above)
-from coach.cli_nudges import nudges_app, team_needs, worker  # noqa: E402
-from coach.cli_admin import tokens_app, users_app  # noqa: E402
-from coach.cli_gaps import gaps_app  # noqa: E402
-from coach.cli_report import report  # noqa: E402
 
 app.add_typer(lessons_app, name="lessons")
 app.add_typer(nudges_app, name="nudges")
