@@ -5,7 +5,9 @@
 Prints progress on stderr and one JSON object as its last line on stdout: recall@1/5/10 and MRR@10 for hybrid,
 dense-only and keyword-only retrieval on the same index (and hybrid with reciprocal rank fusion, for comparison), query latency, ingest time and peak memory, and the bare
 baselines measured in the same run (the embedding model alone, a bare Chroma query) with their ratios.
-`--scale N` pads the base with synthetic one-chunk passages up to N chunks, made of the sibling evaluation sets'
+`--questions FILE` asks only the questions listed there, in that file's wording (e.g. bench/data/questions_nl.jsonl:
+the team's Dutch versions of clapnq and mtrag questions, with their ids; earlier conversation turns stay as the set
+has them), to measure questions in one language against content in another. `--scale N` pads the base with synthetic one-chunk passages up to N chunks, made of the sibling evaluation sets'
 sentences (see bench/padding.py for how their vectors are made cheaply), to measure latency at size.
 """
 
@@ -18,6 +20,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -90,23 +93,44 @@ def baselines(kb, queries) -> dict:
     return {"embed_query_ms": percentiles(embed_ms), "chroma_query_ms": percentiles(chroma_ms)}
 
 
+def reworded(queries: list, path: Path, dataset: str) -> list:
+    """The queries listed in `path` for this set, each with the file's wording of the question asked now."""
+    wording = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in map(json.loads, filter(str.strip, handle)):
+            if row["set"] == dataset:
+                wording[row["_id"]] = row["text"]
+    missing = set(wording) - {q.id for q in queries}
+    if missing:
+        raise SystemExit(f"{path}: ids not in {dataset}: {sorted(missing)[:5]}")
+    return [replace(q, text=wording[q.id]) for q in queries if q.id in wording]
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, required=True, help="folder with corpus.jsonl, queries.jsonl, qrels.tsv")
     parser.add_argument("--scale", type=int, default=0, help="pad the base to this many chunks")
+    parser.add_argument("--questions", type=Path, help="JSONL of {set, _id, text}: ask these, in this wording")
+    parser.add_argument("--embedding-model", choices=("minilm", "e5"), help="COACH_EMBEDDING_MODEL for this run")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "learning-coach-bench",
                         help="where the padding sentences' embeddings are cached")
     args = parser.parse_args(argv)
 
     corpus, queries = read_corpus(args.dataset), read_queries(args.dataset)
+    if args.questions:
+        queries = reworded(queries, args.questions, args.dataset.name)
     scored = [q for q in queries if q.answerable]
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as data_dir:
-        settings = Settings(COACH_DATA_DIR=Path(data_dir), COACH_LOAD_SAMPLES=False)
+        model = {"COACH_EMBEDDING_MODEL": args.embedding_model} if args.embedding_model else {}
+        settings = Settings(COACH_DATA_DIR=Path(data_dir), COACH_LOAD_SAMPLES=False, **model)
         container = bootstrap(settings)
         kb = container.knowledge
         ingest_s = ingest(kb, corpus_items(corpus), "ingest")
         chunks = corpus_chunks = kb.ingestor.vectors.count()
-        result = {"dataset": args.dataset.name, "chunks": chunks, "passages": len(corpus), "queries": len(scored)}
+        result = {"dataset": args.dataset.name, "chunks": chunks, "passages": len(corpus), "queries": len(scored),
+                  "embedder": kb.retriever.embedder.name}
+        if args.questions:
+            result["questions"] = args.questions.name
         if args.scale > chunks:
             corpora = padding_corpora(args.dataset)
             result["padding_from"] = [p.parent.name for p in corpora]

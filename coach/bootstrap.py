@@ -24,7 +24,7 @@ from kernel.store import make_engine
 from coach.store.db import migrate
 from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
-from knowledge.embeddings import Embedder, MiniLMEmbedder, OpenAIEmbedder
+from knowledge.embeddings import E5Embedder, Embedder, MiniLMEmbedder, OpenAIEmbedder
 from knowledge.ingest import Ingestor
 from knowledge.keyword_index import KeywordIndex
 from knowledge.loaders import Limits
@@ -46,6 +46,8 @@ class Container:
 def build_embedder(settings: Settings) -> Embedder:
     if settings.embeddings_base_url:
         return OpenAIEmbedder(settings.embeddings_base_url, settings.embeddings_api_key, settings.embeddings_model)
+    if settings.embedding_model == "e5":
+        return E5Embedder(threads=settings.embedding_threads)
     return MiniLMEmbedder(threads=settings.embedding_threads)
 
 

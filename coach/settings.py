@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     embeddings_api_key: str = Field(default="", alias="EMBEDDINGS_API_KEY")
     embeddings_model: str = Field(default="text-embedding-3-small", alias="EMBEDDINGS_MODEL")
     embedding_threads: int = Field(default=0, alias="COACH_EMBEDDING_THREADS")  # 0: all cores
+    # the packaged local model: minilm (English only) or e5 (multilingual: Dutch and English)
+    embedding_model: Literal["minilm", "e5"] = Field(default="minilm", alias="COACH_EMBEDDING_MODEL")
 
     # answers written by a language model on any OpenAI-compatible endpoint (empty: extractive answers)
     llm_base_url: str = Field(default="", alias="LLM_BASE_URL")

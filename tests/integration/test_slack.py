@@ -237,6 +237,7 @@ def test_buttons_and_the_feedback_modal_reach_the_core(slack):
     submitted = slack.send(interaction_body(view_submission(view["callback_id"], view["private_metadata"], values,
                                                             user="U5")), content_type=form)
     assert submitted.status_code == 200
+    slack.settled()  # the note is kept after Slack got its ack
     [need] = needs_of(slack.container.engine, f"slack:{TEAM}:U5")
     assert need.feedback == "not_helpful" and need.feedback_note == "Nothing about phones; I'm on <PHONE>"
 
