@@ -5,7 +5,8 @@ cases presidio missed phone formats and took times and section numbers for phone
 question (~0.85 ms vs ~0.1 ms) and ~1.2 s of import, and pulls in spaCy and phonenumbers (~250 MB) for an NER it
 cannot use here, since no NER model ships on PyPI officially.
 
-Structured entities (e-mail, phone, IBAN, card, IPv4, employee id, chat mentions, secrets in URL query strings)
+Structured entities (e-mail, phone, IBAN, card, Dutch BSN, IPv4, employee id, chat mentions, secrets in URL query
+strings)
 are found by pattern and validated, so amounts, dates, times, percentages and section numbers stay as they are.
 Person names are best effort (coach/person_names.py): names from the directory and capitalised names after cues.
 """
@@ -17,6 +18,8 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from stdnum.nl import bsn
 
 from coach.person_names import NameIndex
 
@@ -35,7 +38,7 @@ class Redaction:
 
 # Priority decides overlaps: a span found by an earlier kind wins over any later span it overlaps.
 _PRIORITY = {kind: rank for rank, kind in enumerate(
-    ["USER", "URL_WITH_TOKEN", "EMAIL", "IBAN", "CARD", "IP", "PHONE", "EMPLOYEE_ID", "PERSON"])}
+    ["USER", "URL_WITH_TOKEN", "EMAIL", "IBAN", "CARD", "BSN", "IP", "PHONE", "EMPLOYEE_ID", "PERSON"])}
 
 # --- chat mentions ----------------------------------------------------------------------------------------------
 _MENTION = re.compile(r"<@[UW][A-Z0-9]{2,30}(?:\|[^<>\n]{0,200})?>|<at(?:\s[^<>]{0,200})?>[^<]{0,200}</at>", re.I)
@@ -71,6 +74,10 @@ _IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})[0-9]{2}(?=[ A-Za-z0-9]{
 _CARD = re.compile(r"(?<![0-9+\-.,/])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9]|[.,][0-9])")
 
 _ANY_DIGIT = re.compile(r"[0-9]")
+
+# --- Dutch citizen service numbers (BSN): nine digits, as written (123456782, 1234.56.782, 1234 56 782), that pass
+# the eleven-test (python-stdnum's nl.bsn); other nine-digit numbers stay
+_BSN = re.compile(r"(?<![0-9+\-.,/])[0-9]{4}([ .]?)[0-9]{2}\1[0-9]{3}(?![0-9]|[.,][0-9])")
 
 # --- IPv4 -------------------------------------------------------------------------------------------------------
 _IPV4 = re.compile(r"(?<![0-9.])[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9]|\.[0-9])")
@@ -193,6 +200,9 @@ class Redactor:
                 digits = re.sub(r"[^0-9]", "", m.group())
                 if 13 <= len(digits) <= 19 and _luhn(digits) and len(set(digits)) > 1:
                     add((m.start(), m.end(), "CARD"))
+            for m in _BSN.finditer(text):
+                if bsn.is_valid(re.sub(r"[^0-9]", "", m.group())):
+                    add((m.start(), m.end(), "BSN"))
             for m in _IPV4.finditer(text) if text.count(".") >= 3 else ():
                 octets_ok = all(int(octet) <= 255 for octet in m.group().split("."))
                 if octets_ok and not _NUMBERING_CUE.search(text, max(0, m.start() - 12), m.start()):

@@ -109,6 +109,14 @@ PII_CASES = [
      {"PERSON": 1}),
     ("Can Dr. Emily Watson sign the form? Ms Okafor agreed.", "Can Dr. <PERSON> sign the form? Ms <PERSON> agreed.",
      {"PERSON": 2}),
+    # Dutch citizen service numbers (BSN), as the eleven-test accepts them, and Dutch questions
+    ("Mijn BSN is 111222333, klopt mijn loonstrook?", "Mijn BSN is <BSN>, klopt mijn loonstrook?", {"BSN": 1}),
+    ("burgerservicenummer 1234.56.782 staat op het formulier", "burgerservicenummer <BSN> staat op het formulier",
+     {"BSN": 1}),
+    ("Bel me op 010 123 4567 of mail naar j.devries@northwind.nl.", "Bel me op <PHONE> of mail naar <EMAIL>.",
+     {"PHONE": 1, "EMAIL": 1}),
+    ("Mijn manager Pieter Jansen vroeg het, stort het op NL91ABNA0417164300.",
+     "Mijn manager <PERSON> vroeg het, stort het op <IBAN>.", {"PERSON": 1, "IBAN": 1}),
     # several kinds at once
     ("Hi, I'm Pieter Jansen (EMP-004512), reach me at pieter.jansen@acme.nl or +31 6 1234 5678; "
      "refund the €250 to NL91ABNA0417164300 by 31 October 2026.",
@@ -142,6 +150,8 @@ CLEAN_CASES = [
     "will it be recorded?",
     "Is the Q3 2026 target 1,250 learners or 2025/26?",
     "The PO 4500012345 and ticket 123456 are still open.",
+    "Order 123456789 and invoice 2026.11.001 are paid.",  # nine digits that fail the BSN eleven-test
+    "Wat is het kilometertarief voor 2026? Het was 0,23 euro per kilometer.",
     "Between 36-40 hours, 1-2 days a week, 2024-2026.",
     "Room 4.12 on floor 3, cost centre 4500.",
     "Scores 0 10 20 30 40 50 60 are shown, and 1 500 euro is the cap.",
