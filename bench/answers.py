@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.datasets import read_corpus, read_queries
 from bench.retrieval import corpus_items, ingest, log, percentiles
-from coach.abstention import MODEL_FILE, AbstentionModel, fit
+from coach.abstention import AbstentionModel, fit, model_file
 from coach.bootstrap import bootstrap
 from coach.conversation import Turn
 from coach.messages import IncomingMessage
@@ -72,14 +72,15 @@ def cross_validate(rows: list[dict], labels: list[bool], folds: int = 5, seed: i
     return scores(labels, answered), answered
 
 
-def run(dataset: Path) -> tuple[dict, list[dict], list[bool], str]:
+def run(dataset: Path, embedding_model: str | None = None) -> tuple[dict, list[dict], list[bool], str]:
     """Answer every labelled question of a set; (result, feature rows, labels, embedder name)."""
     holdout = (dataset / "queries_holdout.jsonl").exists()
     corpus = read_corpus(dataset, "corpus_holdout.jsonl" if holdout else "corpus.jsonl")
     queries = [q for q in read_queries(dataset, "queries_holdout.jsonl" if holdout else "queries.jsonl")
                if q.label is not None]
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as data_dir:
-        container = bootstrap(Settings(COACH_DATA_DIR=Path(data_dir), COACH_LOAD_SAMPLES=False))
+        model = {"COACH_EMBEDDING_MODEL": embedding_model} if embedding_model else {}
+        container = bootstrap(Settings(COACH_DATA_DIR=Path(data_dir), COACH_LOAD_SAMPLES=False, **model))
         ingest(container.knowledge, corpus_items(corpus), "ingest")
         answerer = container.answerer
         container.knowledge.retriever.refresh()
@@ -122,8 +123,8 @@ def calibrate(runs: list[tuple[dict, list[dict], list[bool], str]]) -> dict:
             model = fitted([r for r, _ in others], [l for _, l in others])
             report["held_out_set"][result["dataset"]] = scores(set_labels, [model.answers(r) for r in set_rows])
     model = replace(fitted(rows, labels), embedder=runs[0][3], fitted_on=" + ".join(names))
-    model.save(MODEL_FILE, **report)
-    return report
+    model.save(model_file(model.embedder), **report)
+    return report | {"calibrated": str(model_file(model.embedder))}
 
 
 def fitted(rows: list[dict], labels: list[bool]) -> AbstentionModel:
@@ -137,11 +138,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dataset", type=Path, required=True, action="append",
                         help="an evaluation folder; repeat it to calibrate on several sets together")
     parser.add_argument("--calibrate", action="store_true",
-                        help="fit coach/abstention.json on the given sets (pooled, cross-validated)")
+                        help="fit the abstention model of the embedding model in use on the given sets (pooled, "
+                             "cross-validated): coach/abstention.json, or coach/abstention.<model>.json for another")
+    parser.add_argument("--embedding-model", choices=("minilm", "e5"), help="COACH_EMBEDDING_MODEL for this run")
     args = parser.parse_args(argv)
-    runs = [run(dataset) for dataset in args.dataset]
+    runs = [run(dataset, args.embedding_model) for dataset in args.dataset]
     if args.calibrate:
-        result = {"mode": "extractive", **calibrate(runs), "calibrated": str(MODEL_FILE)}
+        result = {"mode": "extractive", **calibrate(runs)}
     else:
         result = runs[0][0] if len(runs) == 1 else {"mode": "extractive", "sets": [r for r, *_ in runs]}
     print(json.dumps(result))

@@ -7,12 +7,14 @@ best chunks (clapnq +0.015, but mtrag -0.04 and covid -0.02: it learns clapnq's 
 coverage, answer-type checks, query length, the second-best sentence (+0.005 together). Its
 weights are fitted on labelled questions by `python -m bench.answers --calibrate` and kept in
 `coach/abstention.json` with the figures they reached; the embedding model they were fitted for is recorded, since
-scores do not transfer between models.
+scores do not transfer between models: a model other than the default one gets its own file
+(`coach/abstention.<embedder name>.json`), chosen by `for_embedder`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,15 @@ from kernel.text import tokenize
 
 FEATURES = ("dense", "keyword", "sentence", "coverage")
 MODEL_FILE = Path(__file__).with_name("abstention.json")
+log = logging.getLogger(__name__)
+
+
+def model_file(embedder: str) -> Path:
+    """Where the model fitted for this embedding model is kept (the default model's: abstention.json)."""
+    own = MODEL_FILE.with_name(f"abstention.{embedder}.json")
+    if own.exists() or json.loads(MODEL_FILE.read_text(encoding="utf-8")).get("embedder") != embedder:
+        return own
+    return MODEL_FILE
 
 
 def features(question: str, passages: Sequence[Passage], sentences: Sequence[Sentence]) -> dict[str, float]:
@@ -61,6 +72,17 @@ class AbstentionModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(weights=data["weights"], bias=data["bias"], threshold=data["threshold"],
                    embedder=data.get("embedder", ""), fitted_on=data.get("fitted_on", ""))
+
+    @classmethod
+    def for_embedder(cls, embedder: str) -> "AbstentionModel":
+        """The model fitted for this embedding model; the default one, with a warning, when none was fitted yet."""
+        path = model_file(embedder)
+        if path.exists():
+            return cls.load(path)
+        log.warning("no abstention model is calibrated for the embedding model %s yet; using the one fitted for %s "
+                    "(run `python -m bench.answers --calibrate --embedding-model ...`)", embedder,
+                    cls.load().embedder)
+        return cls.load()
 
     def save(self, path: Path = MODEL_FILE, **report) -> None:
         payload = {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,

@@ -82,7 +82,7 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
         fusion=settings.retrieval_fusion,
     )
     knowledge = KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever)
-    answerer = Answerer(retriever=knowledge, embed=embedder.embed_passages, abstention=AbstentionModel.load(),
+    answerer = Answerer(retriever=knowledge, embed=embedder.embed_passages, abstention=AbstentionModel.for_embedder(embedder.name),
                         groups_of=lambda learner_id: groups_of(engine, learner_id) or [],
                         writer=chat_model and AnswerWriter(model=chat_model, template=prompts.load("answer"),
                                                            engine=engine, company=settings.company_name,

@@ -73,3 +73,17 @@ def test_a_sentence_cut_by_a_chunk_boundary_is_quoted_once_in_full():
                              bag_of_words)
     chosen = choose(ranked, within=1.0)
     assert [c.text for c in chosen if c.text.startswith("No hotel")] == [full]
+
+
+def test_each_embedding_model_gets_the_abstention_model_fitted_for_it(caplog):
+    from coach.abstention import MODEL_FILE, model_file
+
+    default = AbstentionModel.load()
+    assert model_file(default.embedder) == MODEL_FILE
+    assert model_file("some-other-model") == MODEL_FILE.with_name("abstention.some-other-model.json")
+    with caplog.at_level("WARNING"):
+        assert AbstentionModel.for_embedder("some-other-model") == default  # none fitted yet: said, not silent
+    assert "no abstention model is calibrated for the embedding model some-other-model" in caplog.text
+    for fitted in MODEL_FILE.parent.glob("abstention.*.json"):  # every shipped one names the model it was fitted for
+        embedder = fitted.name.removeprefix("abstention.").removesuffix(".json")
+        assert AbstentionModel.for_embedder(embedder).embedder == embedder
