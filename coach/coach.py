@@ -65,22 +65,25 @@ class Coach:
                            history=tuple(replace(t, text=self.redactor.redact(t.text).text) for t in message.history))
         # placeholders such as <EMAIL> say nothing about the topic: searched without them, logged with them
         searched = replace(redacted, text=_PLACEHOLDER.sub(" ", redacted.text).strip() or redacted.text)
-        if message.public and not message.shared and self.answerer.groups_of(message.learner_id):
-            # the channel sees the `everyone` answer; what only this learner may read goes to them alone, quoted
-            # (searched once for both; one model call at most, for the answer the channel reads)
-            public, whole = self.answerer.retrieve_split(searched)
-            decision, reply = self.answerer.answer(searched, on_partial, retrieval=public)
-            if {p.source_id for p in whole.passages} - {p.source_id for p in public.passages}:
-                fuller_decision, fuller = self.answerer.answer(replace(searched, public=False), retrieval=whole,
-                                                               write=False)
-                if not fuller.abstained and {c.source_id for c in fuller.cited} - {c.source_id for c in reply.cited}:
-                    decision, reply = fuller_decision, replace(reply, private=fuller)
-        else:
-            decision, reply = self.answerer.answer(searched, on_partial)
+        decision, reply = self._answer(searched, on_partial)
         need = self._log(redacted, decision, reply.private or reply)
         if message.conversation:
             conversation_turns.remember(self.engine, message.conversation, need_id=need.id, reply=reply.text)
         return self._point_of_need(with_need(reply, need.id), message, need.topics)
+
+    def _answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None) -> tuple[Decision, Reply]:
+        if not (message.public and not message.shared and self.answerer.groups_of(message.learner_id)):
+            return self.answerer.answer(message, on_partial)
+        # the channel sees the `everyone` answer; what only this learner may read goes to them alone, quoted
+        # (searched once for both; one model call at most, for the answer the channel reads)
+        public, whole = self.answerer.retrieve_split(message)
+        decision, reply = self.answerer.answer(message, on_partial, retrieval=public)
+        if {p.source_id for p in whole.passages} - {p.source_id for p in public.passages}:
+            fuller_decision, fuller = self.answerer.answer(replace(message, public=False), retrieval=whole,
+                                                           write=False)
+            if not fuller.abstained and {c.source_id for c in fuller.cited} - {c.source_id for c in reply.cited}:
+                return fuller_decision, replace(reply, private=fuller)
+        return decision, reply
 
     def _point_of_need(self, reply: Reply, message: IncomingMessage, topics: list[str]) -> Reply:
         """The micro-lesson on the question's topic, offered under the answer; and, when the learner keeps asking
