@@ -57,7 +57,9 @@ class Directory:
             timezone = None
         name = name if name and (known is None or name != known.display_name) else None
         timezone = timezone if timezone and (known is None or timezone != known.timezone) else None
-        language = locale.replace("_", "-").split("-")[0].lower() or None if locale and known is None else None
+        language = None  # "nl-NL", "nl_NL" -> "nl"
+        if locale and known is None:
+            language = locale.replace("_", "-").split("-")[0].lower() or None
         if known is None or name or timezone:
             learners.update_profile(self.engine, learner_id, display_name=name, timezone=timezone,
                                     language=language)
