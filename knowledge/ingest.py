@@ -30,6 +30,7 @@ from knowledge.documents import DocumentError, ParsedDocument
 from knowledge.embeddings import Embedder
 from knowledge.loaders import Limits, load_bytes, read_file
 from knowledge.metadata import SourceMeta, is_sidecar, read_sidecars
+from knowledge.language import detect
 from knowledge.models import Chunk, Source
 from kernel.store import KnowledgeState
 from knowledge.vector_index import VectorIndex
@@ -209,7 +210,7 @@ class Ingestor:
                 db.exec(delete(Chunk).where(Chunk.source_id == source_id))
                 db.add_all(
                     Chunk(id=c.id, source_id=source_id, ordinal=c.ordinal, text=c.text, index_text=c.index_text,
-                          locator=c.locator, heading=c.heading, audience=audience)
+                          locator=c.locator, heading=c.heading, audience=audience, language=detect(c.text))
                     for c in prepared
                 )
                 outcomes[n] = FileOutcome(item.shown, "updated" if existing else "added", source_id=source_id, chunks=len(prepared))

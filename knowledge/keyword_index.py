@@ -1,7 +1,8 @@
 """The BM25 keyword index beside Chroma, rebuilt in memory from the database's chunks.
 
-Chroma's own sparse index is refused in local mode, so BM25 (bm25s, with the Snowball English stemmer) is derived
-from the database: each replica rebuilds it when the corpus version changes, and there is no second source of truth.
+Chroma's own sparse index is refused in local mode, so BM25 (bm25s, each chunk stemmed with its language's Snowball
+stemmer, the question with every language's) is derived from the database: each replica rebuilds it when the corpus
+version changes, and there is no second source of truth.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Iterable, Sequence
 import bm25s
 import numpy as np
 
-from kernel.text import tokenize
+from kernel.text import query_tokens, tokenize
 from knowledge.models import EVERYONE
 
 
@@ -23,11 +24,13 @@ class KeywordIndex:
         self._group_masks: dict[str, np.ndarray] = {}
         self._mask_cache: dict[frozenset[str], np.ndarray] = {}
 
-    def build(self, ids: Sequence[str], texts: Sequence[str], audiences: Sequence[list[str]], version: str) -> None:
+    def build(self, ids: Sequence[str], texts: Sequence[str], audiences: Sequence[list[str]], version: str,
+              languages: Sequence[str] | None = None) -> None:
         retriever = None
         if ids:
             retriever = bm25s.BM25()  # Lucene variant, k1=1.5, b=0.75
-            retriever.index([tokenize(t) or [""] for t in texts], show_progress=False)
+            languages = languages or ["en"] * len(texts)
+            retriever.index([tokenize(t, lang) or [""] for t, lang in zip(texts, languages)], show_progress=False)
         masks: dict[str, np.ndarray] = {}
         for row, groups in enumerate(audiences):
             for group in groups:
@@ -41,7 +44,7 @@ class KeywordIndex:
 
     def query(self, text: str, *, groups: Iterable[str], n: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best chunks this audience may see; only positive scores."""
-        tokens = tokenize(text)
+        tokens = query_tokens(text)
         if self._retriever is None or not tokens or n <= 0:
             return []
         ids = self._retriever.get_tokens_ids(tokens)

@@ -97,10 +97,11 @@ class HybridRetriever:
             if version == self.keyword.version:
                 return
             with session(self.engine) as db:
-                rows = db.exec(select(Chunk.id, Chunk.index_text, Chunk.audience, Chunk.source_id, Chunk.heading)
-                               .order_by(Chunk.id)).all()
+                rows = db.exec(select(Chunk.id, Chunk.index_text, Chunk.audience, Chunk.source_id, Chunk.heading,
+                                      Chunk.language).order_by(Chunk.id)).all()
             self._heading_of = {r[0]: heading_id(r[3], r[4]) for r in rows if r[4]}
-            self.keyword.build([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], version)
+            self.keyword.build([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], version,
+                               [r[5] for r in rows])
 
     def _passages(self, fused: list[tuple[str, float]], dense: dict, keyword: dict, groups: set[str], k: int) -> list[Passage]:
         wanted = [cid for cid, _ in fused[: max(k * 3, k + 10)]]

@@ -56,3 +56,28 @@ def test_dutch_questions_find_english_content_the_english_only_model_misses(tmp_
     assert found["e5"] == DUTCH
     missed = [q for q, title in DUTCH.items() if found["minilm"][q] != title]
     assert len(missed) >= 2, found["minilm"]  # why the multilingual model exists
+
+
+def test_a_mixed_base_stems_each_chunk_in_its_language_and_the_question_in_both(tmp_path, embedder):
+    from sqlmodel import select
+
+    from kernel.store import session
+    from knowledge.models import Chunk
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "thuiswerken.md").write_text("# Thuiswerken\nJe mag drie dagen per week thuiswerken. Vergoedingen "
+                                            "voor internet en stroom krijg je maandelijks bij je salaris.\n")
+    (content / "expenses.md").write_text("# Expense claims\nSubmit your travel expense claims within thirty days; "
+                                         "your manager approves the claims.\n")
+    container = bootstrap(make_settings(tmp_path), embedder=embedder)
+    container.knowledge.ingest([content])
+    with session(container.engine) as db:
+        languages = {c.source_id: c.language for c in db.exec(select(Chunk)).all()}
+    by_title = {s.title: languages[s.id] for s in container.knowledge.sources()}
+    assert by_title == {"Thuiswerken": "nl", "Expense claims": "en"}
+    # "vergoeding" / "vergoedingen" and "thuiswerk" / "thuiswerken" share only their Dutch stems (English stemming
+    # leaves them apart); "claim" / "claims" their English one
+    [dutch] = container.knowledge.search("Is er een vergoeding als ik thuiswerk?", k=1, mode="keyword")
+    [english] = container.knowledge.search("Who approves my claim?", k=1, mode="keyword")
+    assert (dutch.title, english.title) == ("Thuiswerken", "Expense claims")
