@@ -1,4 +1,7 @@
-"""The competency framework L&D maintains: which competencies a question is about."""
+"""The competency framework L&D maintains: which competencies a question is about.
+
+Keywords are given per language (`keywords: {en: [...], nl: [...]}`; a plain list is English) and matched as whole
+words after that language's stemming, so a Dutch question is tagged like an English one."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from kernel.errors import ConfigError
-from kernel.text import tokenize
+from kernel.text import LANGUAGES, tokenize
 from examples import COMPETENCIES as SAMPLE
 
 
@@ -17,7 +20,7 @@ from examples import COMPETENCIES as SAMPLE
 class Competency:
     id: str
     name: str
-    keywords: tuple[tuple[str, ...], ...]  # each keyword as its stemmed words
+    keywords: tuple[tuple[str, tuple[str, ...]], ...]  # (language, the keyword's stemmed words)
     experts: tuple[str, ...] = ()  # people or channels to ask in person, kept by L&D
 
 
@@ -31,8 +34,7 @@ class Framework:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             return cls([
-                Competency(str(c["id"]), str(c.get("name", c["id"])),
-                           tuple(tuple(tokenize(str(k))) for k in c.get("keywords", []) if tokenize(str(k))),
+                Competency(str(c["id"]), str(c.get("name", c["id"])), _keywords(c.get("keywords") or [], path),
                            tuple(str(e) for e in c.get("experts", [])))
                 for c in data.get("competencies", [])
             ])
@@ -44,9 +46,21 @@ class Framework:
         return next((c.experts for c in self.competencies if c.id == competency), ())
 
     def tag(self, text: str) -> list[str]:
-        """Ids of the competencies whose keywords all appear in the text, in framework order."""
-        words = tokenize(text)
-        present = set(words)
-        joined = f" {' '.join(words)} "
+        """Ids of the competencies with a keyword whose words all appear in the text (in the keyword's language), in
+        framework order."""
+        words = {language: tokenize(text, language) for language in LANGUAGES}
+        present = {language: set(w) for language, w in words.items()}
+        joined = {language: f" {' '.join(w)} " for language, w in words.items()}
         return [c.id for c in self.competencies
-                if any(set(k) <= present and (len(k) == 1 or f" {' '.join(k)} " in joined) for k in c.keywords)]
+                if any(set(k) <= present[lang] and (len(k) == 1 or f" {' '.join(k)} " in joined[lang])
+                       for lang, k in c.keywords)]
+
+
+def _keywords(given, path: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    by_language = given if isinstance(given, dict) else {LANGUAGES[0]: given}
+    unknown = set(by_language) - set(LANGUAGES)
+    if unknown:
+        raise ConfigError(f"The competency framework {path} has keywords in {sorted(unknown)}; the coach serves "
+                          f"{', '.join(LANGUAGES)}")
+    return tuple((language, tuple(tokenize(str(k), language))) for language, keywords in by_language.items()
+                 for k in keywords or [] if tokenize(str(k), language))
