@@ -82,3 +82,16 @@ def test_content_is_data_never_instructions(container, tmp_path):
         reply = ask(container, question, learner="employee-2")
         assert "3.5 percent" not in reply.text
         assert all(c.title != "Salary review" for c in reply.citations)
+
+
+@pytest.mark.parametrize("question", ["wat is het kilometertarief?", "hoe vraag ik een reiskostenvergoeding aan?"])
+def test_dutch_questions_are_answered_from_the_dutch_sample_content(container, samples, question):
+    container.knowledge.ingest([samples])
+    reply = ask(container, question)
+    assert not reply.abstained and reply.citations[0].title.startswith("Kantoor Rotterdam")
+    assert "[1]" in reply.text
+
+
+def test_an_off_topic_dutch_question_is_declined(container, samples):
+    container.knowledge.ingest([samples])
+    assert ask(container, "Wat is de hoofdstad van Peru?").abstained

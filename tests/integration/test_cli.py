@@ -25,12 +25,12 @@ def test_ingest_sources_search_remove(tmp_path):
 
     result = coach("ingest", str(content), "--competency", "onboarding")
     assert result.exit_code == 0, result.output
-    assert "added 9, updated 0, unchanged 0, failed 1" in result.output
+    assert "added 10, updated 0, unchanged 0, failed 1" in result.output
     assert "notes.exe" in result.output and "not supported" in result.output
 
     again = coach("ingest", str(content), "--competency", "onboarding", "--json")
     report = json.loads(again.output)
-    assert report["summary"] == {"added": 0, "updated": 0, "unchanged": 9, "failed": 1}
+    assert report["summary"] == {"added": 0, "updated": 0, "unchanged": 10, "failed": 1}
 
     sources = json.loads(coach("sources", "--json").output)
     by_type = {s["doc_type"]: s for s in sources}

@@ -44,7 +44,7 @@ def test_serve_loads_samples_once_and_answers(tmp_path):
     try:
         wait_ready(process, port)
         base = f"http://127.0.0.1:{port}"
-        assert httpx.get(f"{base}/healthz").json()["sources"] == 9
+        assert httpx.get(f"{base}/healthz").json()["sources"] == 10
         hits = httpx.get(f"{base}/api/search", params={"q": "How do I report a phishing email?"}).json()
         assert hits[0]["doc_type"] == "docx" and "security@northwindloom.example" in " ".join(h["text"] for h in hits)
         page = httpx.get(base, params={"q": "merit budget salary review"}).text
@@ -57,7 +57,7 @@ def test_serve_loads_samples_once_and_answers(tmp_path):
         assert busy.returncode == 3 and "Stop it and run this again" in " ".join(busy.stderr.split())
     finally:
         output = stop(process)
-    assert "added 9" in output
+    assert "added 10" in output
 
     assert (tmp_path / "data" / "coach.db").exists() and (tmp_path / "data" / "chroma").is_dir()
     process = start(tmp_path, port)
