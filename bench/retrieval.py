@@ -3,12 +3,14 @@
     python -m bench.retrieval --dataset ../shared/eval/covid_faq [--scale 50000]
 
 Prints progress on stderr and one JSON object as its last line on stdout: recall@1/5/10 and MRR@10 for hybrid,
-dense-only and keyword-only retrieval on the same index (and hybrid with reciprocal rank fusion, for comparison), query latency, ingest time and peak memory, and the bare
-baselines measured in the same run (the embedding model alone, a bare Chroma query) with their ratios.
+dense-only and keyword-only retrieval on the same index (and hybrid with reciprocal rank fusion, for comparison), query
+latency, ingest time and peak memory, and the bare baselines measured in the same run (the embedding model alone, a
+bare Chroma query) with their ratios.
 `--questions FILE` asks only the questions listed there, in that file's wording (e.g. bench/data/questions_nl.jsonl:
 the team's Dutch versions of clapnq and mtrag questions, with their ids; earlier conversation turns stay as the set
-has them), to measure questions in one language against content in another. `--scale N` pads the base with synthetic one-chunk passages up to N chunks, made of the sibling evaluation sets'
-sentences (see bench/padding.py for how their vectors are made cheaply), to measure latency at size.
+has them), to measure questions in one language against content in another. `--scale N` pads the base with synthetic
+one-chunk passages up to N chunks, made of the sibling evaluation sets' sentences (see bench/padding.py for how their
+vectors are made cheaply), to measure latency at size.
 """
 
 from __future__ import annotations

@@ -135,7 +135,8 @@ def main() -> None:
         bodies, sent = batch("B")
         started = time.monotonic()
         acks = asyncio.run(fire(url, bodies))
-        answered = lambda calls: {c.args["channel"] for c in calls if c.method == ANSWERED and c.args["channel"] in sent}
+        def answered(calls) -> set[str]:
+            return {c.args["channel"] for c in calls if c.method == ANSWERED and c.args["channel"] in sent}
         api.wait_for(lambda calls: len(answered(calls)) >= len(sent), timeout=300)
         time.sleep(1.0)  # a doubled answer would arrive now
         finals = [c for c in api.of(ANSWERED) if c.args["channel"] in sent]

@@ -19,9 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import delete, select
 
 from kernel.errors import CoachError, NotFound
-from kernel.store import session
+from kernel.store import as_utc, session, utcnow
 from coach.store.models import Account, AdminSession, ApiToken, AuditEntry, Learner
-from kernel.store import as_utc, utcnow
 
 # ld-admin may do everything; a manager sees their teams' aggregates and their own nudge schedules; a viewer reports
 ROLES = ("ld-admin", "manager", "viewer")

@@ -6,9 +6,8 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from kernel.store import session
+from kernel.store import session, utcnow
 from coach.store.models import ChatAddress
-from kernel.store import utcnow
 
 
 def remember(engine: Engine, *, platform: str, kind: str, key: str, reference: dict, learner_id: str = "") -> None:

@@ -20,8 +20,8 @@ from coach.lessons.drafting import LessonDrafter
 from coach.rate_limit import RateLimiter
 from coach.redaction import Redactor
 from coach.settings import Settings
-from kernel.store import make_engine
 from coach.store.db import migrate
+from kernel.store import make_engine
 from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
 from knowledge.embeddings import E5Embedder, Embedder, MiniLMEmbedder, OpenAIEmbedder
@@ -82,7 +82,8 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
         fusion=settings.retrieval_fusion,
     )
     knowledge = KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever)
-    answerer = Answerer(retriever=knowledge, embed=embedder.embed_passages, abstention=AbstentionModel.for_embedder(embedder.name),
+    answerer = Answerer(retriever=knowledge, embed=embedder.embed_passages,
+                        abstention=AbstentionModel.for_embedder(embedder.name),
                         groups_of=lambda learner_id: groups_of(engine, learner_id) or [],
                         writer=chat_model and AnswerWriter(model=chat_model, template=prompts.load("answer"),
                                                            engine=engine, company=settings.company_name,
@@ -91,8 +92,8 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(),
                   framework=framework, human_contact=settings.human_contact,
                   rate=RateLimiter(settings.questions_per_minute,
-                                   asked_since=lambda learner, since: needs.asked_since(engine, learner, since)), find_source=knowledge.find,
-                  min_group=settings.privacy_min_group)
+                                   asked_since=lambda learner, since: needs.asked_since(engine, learner, since)),
+                  find_source=knowledge.find, min_group=settings.privacy_min_group)
     drafter = LessonDrafter(model=chat_model, knowledge=knowledge, engine=engine, framework=framework,
                             company=settings.company_name)
     gaps = Gaps(engine=engine, embedder=embedder, answerer=answerer, chunk_vectors=knowledge.chunk_vectors,

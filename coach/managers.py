@@ -13,9 +13,8 @@ from coach.competencies import Framework
 from kernel.errors import Forbidden
 from coach.learners import team_manager
 from coach.messages import Reply
-from kernel.store import session
+from kernel.store import session, utcnow
 from coach.store.models import Learner, TeamFocus
-from kernel.store import utcnow
 
 _FOCUS = re.compile(r"^(?:set )?(?:our |my |the )?(?:team(?:'s)? )?focus(?: on| to|:)? (?P<what>.+)$", re.I)
 _NEEDS = re.compile(r"^(?:what does|what do) (?:my|our) team ask(?:s)? about\??$|^(?:my |our )?team(?:'s)? needs\??$",

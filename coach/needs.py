@@ -15,9 +15,8 @@ from sqlmodel import func, select
 from coach import addresses
 from coach.lessons import service as lessons
 from kernel.errors import NotFound
-from kernel.store import session
+from kernel.store import session, utcnow
 from coach.store.models import Learner, LearnerPublic, Need, NeedPublic
-from kernel.store import utcnow
 
 FEEDBACK = ("helpful", "not_helpful")
 

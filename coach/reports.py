@@ -10,9 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from kernel.errors import Forbidden
-from kernel.store import session
+from kernel.store import session, utcnow
 from coach.store.models import Learner, Need
-from kernel.store import utcnow
 
 MIN_GROUP = 5
 

@@ -8,9 +8,8 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from kernel.store import session
+from kernel.store import session, utcnow
 from coach.store.models import SeenEvent
-from kernel.store import utcnow
 
 
 def first_time(engine: Engine, key: str) -> bool:

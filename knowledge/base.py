@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from kernel.errors import ConfigError
 from kernel.ports import Passage, Retrieval
-from kernel.store import session
+from kernel.store import KnowledgeState, session
 from examples import CONTENT as SAMPLES
 from knowledge import listing
 from knowledge.ingest import (FileOutcome, Ingestor, IngestReport, Progress, _vector_entries, bump_corpus_version,
@@ -21,7 +21,6 @@ from knowledge.ingest import (FileOutcome, Ingestor, IngestReport, Progress, _ve
 from knowledge.listing import Facets, SourceDetail, SourcePage, SourceQuery
 from knowledge.metadata import SourceMeta
 from knowledge.models import EVERYONE, Chunk, Source, SourcePublic
-from kernel.store import KnowledgeState
 from knowledge.retrieval import HybridRetriever
 
 

@@ -23,8 +23,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from kernel.store import session
-from kernel.store import utcnow
+from kernel.store import KnowledgeState, session, utcnow
 from knowledge.chunking import Chunker, PreparedChunk, heading_id
 from knowledge.documents import DocumentError, ParsedDocument
 from knowledge.embeddings import Embedder
@@ -32,7 +31,6 @@ from knowledge.loaders import Limits, load_bytes, read_file
 from knowledge.metadata import SourceMeta, is_sidecar, read_sidecars
 from knowledge.language import detect
 from knowledge.models import Chunk, Source
-from kernel.store import KnowledgeState
 from knowledge.vector_index import VectorIndex
 
 Progress = Callable[[str], None]  # called with a short note (a file name, "chunks: 256/1000") as work advances

@@ -21,9 +21,8 @@ from sqlmodel import select
 from coach.engagement.scope import Bucket, Scope, folded, share, shown_keys, shown_total, visible, week
 from coach.engagement.tables import table
 from coach.nudges.ladder import SENT_REASON
-from kernel.store import session
+from kernel.store import as_utc, session
 from coach.store.models import Lesson, LessonAttempt, LessonOffer, Need, NudgeDelivery, NudgeSchedule
-from kernel.store import as_utc
 
 ACTED_WITHIN = timedelta(hours=24)
 OTHER = "(other)"

@@ -25,9 +25,8 @@ from sqlmodel import select
 
 from kernel.errors import Forbidden
 from coach.reports import MIN_GROUP
-from kernel.store import session
+from kernel.store import as_utc, session
 from coach.store.models import Learner
-from kernel.store import as_utc
 
 UNTAGGED = "untagged"  # the topic of a question the framework could not tag, as in coach/reports.py
 

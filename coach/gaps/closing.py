@@ -26,9 +26,8 @@ from sqlmodel import select
 from coach.answering import Answerer
 from coach.gaps.clustering import from_bytes, searchable
 from coach.messages import IncomingMessage, Reply
-from kernel.store import session
+from kernel.store import as_utc, session
 from coach.store.models import GapNotice, GapQuestion, Learner, Need
-from kernel.store import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from kernel.store import session
+from kernel.store import as_utc, KnowledgeState, session
 from coach.store.models import GapQuestion, Need
-from kernel.store import as_utc
-from kernel.store import KnowledgeState
 
 BATCH = 1024  # questions compared with the leaders at a time (a BATCH x BATCH matrix inside a batch)
 EMBED_BATCH = 256

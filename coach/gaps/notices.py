@@ -17,9 +17,8 @@ from coach.messages import Citation, Reply
 from coach.nudges import ledger
 from coach.nudges.own import send_if_allowed
 from coach.ports import Delivery
-from kernel.store import session
+from kernel.store import as_utc, session
 from coach.store.models import GapNotice, Learner, Need, NudgeDelivery
-from kernel.store import as_utc
 
 KIND = "gap_answer"
 WAIT_AT_MOST = timedelta(days=14)

@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from kernel.store import session
+from kernel.store import as_utc, session
 from coach.store.models import GapQuestion, Lesson, Need
-from kernel.store import as_utc
 
 STATUSES = ("open", "closed", "all")
 LESSON_PREFIX = "draft-gap-"  # lessons drafted from a cluster are keyed draft-gap-<cluster id>[-n]

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from kernel.store import session
+from kernel.store import session, utcnow
 from coach.store.models import Lesson
-from kernel.store import utcnow
 
 if TYPE_CHECKING:
     from coach.lessons.authoring import LessonSpec

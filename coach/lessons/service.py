@@ -16,9 +16,9 @@ from coach.competencies import Framework
 from kernel.errors import NotFound
 from coach.lessons import catalog, review
 from coach.messages import Action, Citation, Reply
-from kernel.store import session
-from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, ReviewCard, ReviewLogEntry, TeamFocus, TopicFlag)
-from kernel.store import as_utc, utcnow
+from kernel.store import as_utc, session, utcnow
+from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, ReviewCard, ReviewLogEntry,
+                                TeamFocus, TopicFlag)
 from coach.suggestions import LearnerSignals, LessonInfo, Suggestion, rank
 
 WINDOW = timedelta(days=30)  # the needs and quiz answers that count towards a suggestion

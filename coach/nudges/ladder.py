@@ -13,9 +13,8 @@ from sqlmodel import select
 
 from coach.lessons import catalog
 from coach.messages import Action, Reply
-from kernel.store import session
+from kernel.store import as_utc, session
 from coach.store.models import LessonAttempt, LessonOffer, Need, NudgeDelivery
-from kernel.store import as_utc
 
 SENT_REASON = "nudge: "  # LessonOffer.reason of a lesson a manager's nudge delivered
 GAPS = (timedelta(days=1), timedelta(days=2), timedelta(days=4))  # growing; the last rung is the pause

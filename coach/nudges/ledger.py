@@ -16,9 +16,8 @@ from sqlmodel import select
 
 from coach.messages import Reply
 from coach.ports import Delivery
-from kernel.store import session
+from kernel.store import session, utcnow
 from coach.store.models import NudgeDelivery
-from kernel.store import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,8 @@ from coach.messages import Action, Reply
 from coach.nudges import ladder, ledger
 from coach.nudges.policy import next_allowed
 from coach.ports import Delivery
-from kernel.store import session
+from kernel.store import as_utc, session
 from coach.store.models import Learner, LessonOffer, ReviewCard
-from kernel.store import as_utc
 
 FOLLOW_UP_WITHIN = timedelta(days=4)  # an offer older than this is stale: no follow-up
 

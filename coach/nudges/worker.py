@@ -26,9 +26,8 @@ from coach.messages import Reply
 from coach.nudges import ladder, ledger, own, schedules
 from coach.nudges.policy import DAILY_CAP, next_allowed
 from coach.ports import Delivery
-from kernel.store import session
+from kernel.store import as_utc, session, utcnow
 from coach.store.models import NudgeOccurrence, NudgeSchedule
-from kernel.store import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 SYNC_S = 20.0  # the default of COACH_WORKER_SYNC_S: how often a dispatcher picks up schedules changed elsewhere
@@ -160,13 +159,13 @@ class Worker:
         if event.job_id.startswith("nudge:"):
             schedule_id, zone = _job_target(event.job_id)
             with session(self.engine) as db:
-                schedule = db.get(NudgeSchedule, schedule_id)
                 db.add(NudgeOccurrence(id=_occurrence_id(schedule_id, zone, event.scheduled_run_time), zone=zone,
                                        schedule_id=schedule_id, planned_at=event.scheduled_run_time, state="missed"))
                 try:
                     db.commit()
-                except IntegrityError:
+                except IntegrityError:  # already recorded (a resumed firing, another worker)
                     db.rollback()
+            schedule = self._schedule(schedule_id)  # read after the rollback, which would have expired it
             if schedule is not None:
                 self.plan(schedule, event.scheduled_run_time, zone)
 

@@ -14,9 +14,8 @@ from sqlmodel import select
 
 from coach import accounts
 from coach.services.people import team_size
-from kernel.store import unit_of_work
+from kernel.store import unit_of_work, utcnow
 from coach.store.models import Account, GapQuestion, Lesson, Need, NudgeSchedule
-from kernel.store import utcnow
 
 DAYS = 30  # the period the question counts cover
 

@@ -1,6 +1,6 @@
 """`coach report`: L&D's engagement report in the terminal (rich tables) or one of its tables as CSV. Part of the
-`coach` command (connectors/cli/main.py). Only the database and the competency framework are opened: no models, no index.
-The same aggregates and privacy threshold as the web admin's reports page (coach/engagement)."""
+`coach` command (connectors/cli/main.py). Only the database and the competency framework are opened: no models, no
+index. The same aggregates and privacy threshold as the web admin's reports page (coach/engagement)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ from coach import engagement
 from kernel.errors import Forbidden
 from kernel.store import make_engine, session
 from coach.store.db import migrate
-from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, NudgeDelivery, NudgeSchedule, ReviewLogEntry)
+from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, NudgeDelivery, NudgeSchedule,
+                                ReviewLogEntry)
 from connectors.admin import charts
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)  # a Friday; the busy week starts Monday 10 March

@@ -15,9 +15,8 @@ from kernel.errors import NotFound
 from coach.learners import update_profile
 from coach.lessons import catalog
 from coach.messages import IncomingMessage
-from kernel.store import session
+from kernel.store import session, utcnow
 from coach.store.models import LessonAttempt, LessonOffer, ReviewCard, ReviewLogEntry, TeamFocus, TopicFlag
-from kernel.store import utcnow
 from tests.conftest import write_content
 from tests.integration.lesson_files import lesson_file, load_test_lessons, write_lessons
 

@@ -185,18 +185,51 @@ def test_a_firing_missed_while_down_is_sent_within_its_grace_time_and_recorded_b
     assert missed.state == "missed"
 
 
+def test_a_missed_firing_already_on_record_still_gets_its_next_firing_planned(container):
+    engine = container.engine
+    team(engine, "ana")
+    missed_at = (datetime.now(UTC) - timedelta(days=1, hours=2)).replace(second=0, microsecond=0)
+    schedule = schedules.create(engine, owner="m", learners=["ana"], message="Daily.", grace_s=60,
+                                recurrence={"kind": "daily", "time": missed_at.strftime("%H:%M")})
+    with session(engine) as db:  # a worker before this one recorded it as missed, then went down
+        db.add(NudgeOccurrence(id=f"{schedule.id}:{missed_at.isoformat()}", schedule_id=schedule.id,
+                               planned_at=missed_at, state="missed"))
+        db.commit()
+    platform = RecordingDelivery()
+
+    async def restart() -> datetime | None:
+        worker = worker_for(engine, platform)
+        worker.scheduler.start(paused=True)
+        worker.plan(schedule, missed_at - timedelta(seconds=1))  # the stale job it left in the store
+        worker.stop()
+        restarted = worker_for(engine, platform)
+        await restarted.start()
+        deadline = time.monotonic() + 10
+        while (job := restarted.scheduler.get_job(f"nudge:{schedule.id}")) and job.next_run_time <= datetime.now(UTC) \
+                and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        restarted.stop()
+        return job.next_run_time if job else None
+
+    next_run = asyncio.run(restart())
+    assert next_run == missed_at + timedelta(days=2)  # the next firing still to come, not lost on the duplicate
+    assert platform.sent == []
+
+
 def test_a_crash_halfway_through_a_firing_resumes_without_doubles(container):
     engine = container.engine
     team(engine, *[f"l{n}" for n in range(6)])
+    # on the real clock, as the scheduler runs: a firing two hours ago, so the next one is nowhere near this test
+    planned = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
     schedule = schedules.create(engine, owner="m", team="Support", message="Hello.",
-                                recurrence={"kind": "daily", "time": "10:00"})
+                                recurrence={"kind": "daily", "time": planned.strftime("%H:%M")})
     first = RecordingDelivery()
 
     class Crash(Exception):
         pass
 
     async def crashing():
-        worker = worker_for(engine, first, clock=lambda: TUESDAY_10)
+        worker = worker_for(engine, first)
         worker.scheduler.start(paused=True)
         original = worker.deliver_to
 
@@ -207,14 +240,14 @@ def test_a_crash_halfway_through_a_firing_resumes_without_doubles(container):
 
         worker.deliver_to = deliver_to
         with pytest.raises(Crash):
-            await worker.fire(schedule.id, TUESDAY_10)
+            await worker.fire(schedule.id, planned)
         worker.stop()
 
     asyncio.run(crashing())
     second = RecordingDelivery()
 
     async def restart():
-        worker = worker_for(engine, second, clock=lambda: TUESDAY_10)
+        worker = worker_for(engine, second)
         await worker.start()
         worker.stop()
 

@@ -11,10 +11,9 @@ from coach import accounts
 from kernel.errors import Forbidden, NotFound
 from coach.nudges import schedules
 from coach.services import nudges, overview, people, reports
-from kernel.store import make_engine, unit_of_work
+from kernel.store import make_engine, unit_of_work, utcnow
 from coach.store.db import migrate
 from coach.store.models import Account, ChatAddress, GapQuestion, Learner, Lesson, Need
-from kernel.store import utcnow
 
 WEEKDAYS = {"kind": "weekdays", "time": "09:00"}
 
