@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION ?= 0.13.9
 UV := $(BIN)/uv
 
-.PHONY: run test bench lock
+.PHONY: run test bench lock i18n
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,12 @@ bench: $(BIN)/coach
 	  $(BIN)/python -m bench.retrieval --dataset ../shared/eval/$$set && \
 	  $(BIN)/python -m bench.answers --dataset ../shared/eval/$$set || exit 1; \
 	done
+
+# after changing what the coach says: extract the texts, merge them into each language's catalog (translate the new
+# and the fuzzy entries in coach/locale/*/LC_MESSAGES/coach.po), then `make i18n` again to compile; tests refuse a gap
+I18N := coach/locale
+i18n: $(BIN)/coach
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k ngettext:1,2 --add-location=file --sort-by-file \
+	  --project=learning-coach --no-wrap -o $(I18N)/coach.pot .
+	$(BIN)/pybabel -q update -i $(I18N)/coach.pot -d $(I18N) -D coach --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d $(I18N) -D coach --statistics

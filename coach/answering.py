@@ -10,14 +10,17 @@ from coach.conversation import retrieval_context
 from kernel.errors import ModelUnavailable
 from coach.extractive import Embed, Sentence, choose, score_sentences
 from coach.generation import AnswerWriter, MalformedAnswer
+from coach.i18n import N_, _, current
 from coach.messages import Action, Citation, IncomingMessage, Reply
 from kernel.ports import EVERYONE, Passage, Retrieval, Retriever
 
 MAX_SOURCES = 5
-FALLBACK_NOTICE = "The language model is not answering right now, so here are the relevant passages, quoted."
-QUOTED_FROM = "From the learning content:"
-NOT_COVERED = ("I couldn't find this in the learning content, so I won't guess. I've passed the question on to the "
-               "L&D team as a gap in the content. You can ask a person in the meantime.")
+FALLBACK_NOTICE = N_("The language model is not answering right now, so here are the relevant passages, quoted.")
+QUOTED_FROM = N_("From the learning content:")
+# quoted in its own language: said briefly when that is not the one the learner is spoken to in
+QUOTED_IN = {"en": N_("From the learning content, in English:"), "nl": N_("From the learning content, in Dutch:")}
+NOT_COVERED = N_("I couldn't find this in the learning content, so I won't guess. I've passed the question on to the "
+                 "L&D team as a gap in the content. You can ask a person in the meantime.")
 
 
 @dataclass
@@ -77,7 +80,7 @@ class Answerer:
         try:
             written = self.writer.write(message.text, decision.context[:1], decision.passages, on_partial)
         except (ModelUnavailable, MalformedAnswer):
-            return decision, replace(extractive_reply(decision), notice=FALLBACK_NOTICE)
+            return decision, replace(extractive_reply(decision), notice=_(FALLBACK_NOTICE))
         if written is None:  # the model's judgement: the passages do not answer it
             decision.answered = False
             return decision, declined()
@@ -90,7 +93,7 @@ class Answerer:
 
 
 def declined() -> Reply:
-    return Reply(text=NOT_COVERED, abstained=True, actions=[Action("ask_human", "Ask a person")])
+    return Reply(text=_(NOT_COVERED), abstained=True, actions=[Action("ask_human", _("Ask a person"))])
 
 
 def extractive_reply(decision: Decision) -> Reply:
@@ -100,7 +103,9 @@ def extractive_reply(decision: Decision) -> Reply:
     for sentence in sorted(chosen, key=lambda s: s.passage):
         if sentence.passage not in order:
             order.append(sentence.passage)
-    lines = [QUOTED_FROM]
+    quoted_in = {decision.passages[i].language for i in order} - {""}
+    lines = [_(QUOTED_IN[quoted_in.pop()]) if len(quoted_in) == 1 and quoted_in <= set(QUOTED_IN) - {current()}
+             else _(QUOTED_FROM)]
     for sentence in sorted(chosen, key=lambda s: (s.passage, -s.score)):
         lines.append(f"> {sentence.text} [{order.index(sentence.passage) + 1}]")
     seen_sources = {decision.passages[i].source_id for i in order}
@@ -118,4 +123,5 @@ def cite(n: int, passage: Passage) -> Citation:
 
 
 def feedback_actions() -> list[Action]:
-    return [Action("helpful", "Helpful"), Action("not_helpful", "Not helpful"), Action("ask_human", "Ask a person")]
+    return [Action("helpful", _("Helpful")), Action("not_helpful", _("Not helpful")),
+            Action("ask_human", _("Ask a person"))]

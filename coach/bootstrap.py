@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from coach.abstention import AbstentionModel
 from coach.answering import Answerer
 import prompts
-from coach import needs
+from coach import needs, thresholds
 from coach.coach import Coach
 from coach.gaps.service import Gaps
 from coach.generation import AnswerWriter
@@ -94,10 +94,12 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
                   rate=RateLimiter(settings.questions_per_minute,
                                    asked_since=lambda learner, since: needs.asked_since(engine, learner, since)),
                   find_source=knowledge.find, min_group=settings.privacy_min_group)
+    cosine = thresholds.for_embedder(embedder.name)  # calibrated per embedding model
     drafter = LessonDrafter(model=chat_model, knowledge=knowledge, engine=engine, framework=framework,
-                            company=settings.company_name)
+                            company=settings.company_name, relevant=cosine["gap_relevant"])
+    similarity = cosine["gap_similarity"] if settings.gap_similarity is None else settings.gap_similarity
     gaps = Gaps(engine=engine, embedder=embedder, answerer=answerer, chunk_vectors=knowledge.chunk_vectors,
-                similarity=settings.gap_similarity, notify_days=settings.gap_notify_days)
+                similarity=similarity, plausible=cosine["gap_plausible"], notify_days=settings.gap_notify_days)
     ingestor.listeners.append(gaps.on_ingested)  # every ingestion re-asks the open gaps its content may answer
     return Container(settings=settings, engine=engine, knowledge=knowledge, answerer=answerer, coach=coach,
                      drafter=drafter, gaps=gaps)

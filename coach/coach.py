@@ -13,10 +13,12 @@ from coach import conversation_turns, learner_page, managers, needs, self_servic
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
 from coach.directory import Address, Directory
+from coach.i18n import _, speaking
 from coach.lessons.service import Lessons
 from coach.messages import IncomingMessage, Reply
 from coach.rate_limit import SLOW_DOWN, RateLimiter
 from coach.redaction import Redactor
+from kernel.language import written_in
 from kernel.store import utcnow
 
 
@@ -25,7 +27,7 @@ _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
 
 class Coach:
     def __init__(self, *, engine: Engine, answerer: Answerer, redactor: Redactor, framework: Framework,
-                 human_contact: str = "the L&D team", rate: RateLimiter | None = None,
+                 human_contact: str = "", rate: RateLimiter | None = None,
                  clock: Callable[[], datetime] = utcnow, find_source: Callable[[str], object] | None = None,
                  min_group: int = 5) -> None:
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
@@ -41,23 +43,37 @@ class Coach:
     def knows(self, learner_id: str) -> bool:
         return self.directory.knows(learner_id)
 
+    def language_of(self, learner_id: str) -> str:
+        """The language to say things in to this learner outside a reply (a welcome, a Home tab, a nudge): the one
+        they chose, else the one they last wrote in, else their platform's."""
+        return self.directory.language_of(learner_id)
+
     def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> Reply:
         """Personal data is redacted first: it never reaches the needs log, an embeddings endpoint or a model.
 
-        What a learner says about themselves ("what do you know about me", "forget me", "pause", "help") is handled
-        here, is not a learning need and is not logged. `on_partial` receives the answer so far while a model writes.
+        What a learner says about themselves ("what do you know about me", "forget me", "pause", "help", "speak
+        Dutch") is handled here, is not a learning need and is not logged. `on_partial` receives the answer so far
+        while a model writes. The reply is said in the learner's language (Directory.language_for).
         """
+        intent = self_service.intent_of(message.text)
+        said_in = intent[1] if intent else written_in(message.text)
+        language = (self_service.chosen_language(message.text) if intent and intent[0] == "language" else
+                    self.directory.language_for(message.learner_id, said_in=said_in, locale=message.locale))
+        with speaking(language):
+            return self._ask(message, intent[0] if intent else None, on_partial)
+
+    def _ask(self, message: IncomingMessage, intent: str | None,
+             on_partial: Callable[[str], None] | None) -> Reply:
         if (role_intent := managers.intent_of(message.text)) and (reply := managers.respond(
                 self.engine, self.framework, message.learner_id, role_intent, message.text, self.min_group)):
             return to_asker(reply, message)
-        intent = self_service.intent_of(message.text)
         if intent:
             reply = (self.lessons.suggestion_reply(message.learner_id) if intent == "lesson"
                      else self_service.respond(self.engine, message.learner_id, intent, message.text,
                                              self.lessons.clock()))
             return to_asker(reply, message)
         if not self.rate.allow(message.learner_id):
-            return Reply(text=SLOW_DOWN, mode="service")
+            return Reply(text=_(SLOW_DOWN), mode="service")
         self.directory.refresh_names()
         if message.conversation and not message.history:
             message = replace(message, history=conversation_turns.recent(self.engine, message.conversation))
@@ -93,7 +109,7 @@ class Coach:
         if not stuck and not lesson:
             return reply
         if message.public and not reply.private:
-            return replace(reply, private=Reply(text=stuck or "A micro-lesson on this, for you:", mode="service",
+            return replace(reply, private=Reply(text=stuck or _("A micro-lesson on this, for you:"), mode="service",
                                                 actions=[lesson] if lesson else []))
         target = reply.private or reply
         target = replace(target, text=target.text + (f"\n\n{stuck}" if stuck else ""),
@@ -101,24 +117,33 @@ class Coach:
         return replace(reply, private=target) if reply.private else target
 
     def act(self, learner_id: str, kind: str, value: str = "") -> Reply:
-        """A button the learner pressed under a reply (`Action.kind` and `.value` as the reply carried them)."""
+        """A button the learner pressed under a reply (`Action.kind` and `.value` as the reply carried them),
+        answered in the learner's language."""
+        with speaking(self.language_of(learner_id)):
+            return self._act(learner_id, kind, value)
+
+    def _act(self, learner_id: str, kind: str, value: str) -> Reply:
         if kind in ("helpful", "not_helpful"):
             self.feedback(need_id=value, learner_id=learner_id, helpful=kind == "helpful")
-            return Reply(text="Thanks: your feedback helps L&D improve the content.", mode="service")
+            return Reply(text=_("Thanks: your feedback helps L&D improve the content."), mode="service")
         if kind == "forget_confirm":
             return self_service.forget(self.engine, learner_id)
         if kind in ("forget", "pause", "resume", "export"):
             return self_service.respond(self.engine, learner_id, kind, now=self.lessons.clock())
         if kind == "ask_human":
-            return Reply(text=f"For a person who knows this, ask {self.human_contact}. Questions the content could not "
-                              "answer reach L&D as content gaps.", mode="service")
+            return Reply(text=_("For a person who knows this, ask {contact}. Questions the content could not answer "
+                                "reach L&D as content gaps.").format(contact=self.contact()), mode="service")
         if kind == "lesson":
             return self.lessons.start(learner_id, value)
         if kind == "answer":
             return self.lessons.answer(learner_id, value)
         if kind == "cancel":
-            return Reply(text="Cancelled: nothing was changed.", mode="service")
+            return Reply(text=_("Cancelled: nothing was changed."), mode="service")
         raise ValueError(f"unknown action {kind!r}")
+
+    def contact(self) -> str:
+        """Whom to ask for a person (COACH_HUMAN_CONTACT), in the language being spoken when it is the default."""
+        return self.human_contact or _("the L&D team")
 
     def feedback(self, *, need_id: str, learner_id: str, helpful: bool, note: str = "") -> None:
         """`note`: what the learner says was missing or wrong; redacted like a question."""
@@ -150,7 +175,7 @@ class Coach:
 
 def to_asker(reply: Reply, message: IncomingMessage) -> Reply:
     """A reply about the learner themselves: asked in a channel, it goes to them alone."""
-    return replace(self_service.ANSWERED_PRIVATELY, private=reply) if message.public else reply
+    return Reply(text=_(self_service.ANSWERED_PRIVATELY), mode="service", private=reply) if message.public else reply
 
 
 def with_need(reply: Reply, need_id: str) -> Reply:

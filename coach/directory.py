@@ -17,7 +17,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from coach import addresses, learners
+from coach import addresses, i18n, learners
 from coach.redaction import Redactor
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,22 @@ class Directory:
 
     def knows(self, learner_id: str) -> bool:
         return learners.find(self.engine, learner_id) is not None
+
+    def language_of(self, learner_id: str) -> str:
+        return learners.language_of(self.engine, learner_id)
+
+    def language_for(self, learner_id: str, *, said_in: str | None, locale: str | None) -> str:
+        """The language to answer a message in: the learner's own choice ("speak Dutch"), else the language the
+        message is clearly written in (remembered, so nudges and lessons follow it), else the platform's locale (the
+        browser's, Teams'), else the profile's."""
+        learner = learners.find(self.engine, learner_id)
+        if chosen := learners.chosen_language(learner):
+            return chosen
+        if said_in in i18n.LANGUAGES:
+            if learner is not None and learner.language != said_in:
+                learners.update_profile(self.engine, learner_id, language=said_in)
+            return said_in
+        return i18n.supported(locale) or i18n.supported(learner.language if learner else None) or i18n.LANGUAGES[0]
 
     def meet(self, learner_id: str, *, name: str | None = None, timezone: str | None = None,
              locale: str | None = None, address: Address | None = None) -> bool:

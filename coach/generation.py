@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 from sqlalchemy.engine import Engine
 
 from kernel.errors import CoachError, ModelUnavailable
+from coach.i18n import ENGLISH_NAMES, current
 from coach.ports import ChatModel
 from kernel.ports import Passage
 from kernel.store import session
@@ -36,7 +37,9 @@ class AnswerWriter:
     def write(self, question: str, context: Sequence[str], passages: Sequence[Passage],
               on_partial: Callable[[str], None] | None = None) -> tuple[str, list[int]] | None:
         """(answer text, cited passage numbers), or None when the model says the passages do not answer."""
-        system = self.template.render(company=self.company, passages=render_passages(passages))
+        # in the language the learner is spoken to (coach/i18n.py), whatever the passages' language
+        system = self.template.render(company=self.company, passages=render_passages(passages),
+                                      language=ENGLISH_NAMES[current()])
         user = question if not context else f"{question}\n\n(Earlier in this conversation: {' / '.join(context)})"
         started, outcome, completion = time.monotonic(), "error", None
         try:

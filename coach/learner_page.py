@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from coach import needs
+from coach.i18n import _
 from coach.lessons import catalog
 from coach.lessons.service import Lessons
 
@@ -49,7 +50,7 @@ def page(lessons: Lessons, learner_id: str, now: datetime) -> LearnerPage:
     kept = needs.export(lessons.engine, learner_id, now)
     profile = kept["profile"] or {}
     open_to_them = {l.key: l for l in catalog.published(lessons.engine, profile.get("groups") or [])}
-    due = [LessonLine(key, open_to_them[key].title, open_to_them[key].minutes, "due for review")
+    due = [LessonLine(key, open_to_them[key].title, open_to_them[key].minutes, _("due for review"))
            for key in kept["lessons"]["due_now"] if key in open_to_them]
     suggestions = lessons.suggest(learner_id) or lessons.starters(learner_id, list(open_to_them.values()))
     suggested = [LessonLine(s.key, s.title, open_to_them[s.key].minutes, s.reason) for s in suggestions

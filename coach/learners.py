@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
+from coach import i18n
 from kernel.errors import ConfigError
 from kernel.store import session
 from coach.store.models import Learner
@@ -19,6 +20,22 @@ def groups_of(engine: Engine, learner_id: str) -> list[str] | None:
     """The learner's audience groups (`everyone` is implied); None for an unknown learner."""
     learner = find(engine, learner_id)
     return list(learner.groups) if learner else None
+
+
+def chosen_language(learner: Learner | None) -> str | None:
+    """The language the learner asked for ("speak Dutch"), which wins over every other sign."""
+    return i18n.supported((learner.preferences or {}).get("language")) if learner else None
+
+
+def language_of(engine: Engine, learner_id: str) -> str:
+    """The language to say things in to this learner outside a reply to their message (a nudge, a lesson, a Home
+    tab): the one they chose, else the one they last wrote in or their platform's (the profile), else English."""
+    return language(find(engine, learner_id))
+
+
+def language(learner: Learner | None) -> str:
+    """`language_of` for a profile already read."""
+    return chosen_language(learner) or i18n.supported(learner.language if learner else None) or i18n.LANGUAGES[0]
 
 
 PROFILE_FIELDS = ("display_name", "groups", "role", "team", "timezone", "language", "preferences", "paused")

@@ -10,20 +10,28 @@ from sqlalchemy.engine import Engine
 
 from coach import reports
 from coach.competencies import Framework
+from coach.i18n import _
 from kernel.errors import Forbidden
 from coach.learners import team_manager
 from coach.messages import Reply
 from kernel.store import session, utcnow
 from coach.store.models import Learner, TeamFocus
 
-_FOCUS = re.compile(r"^(?:set )?(?:our |my |the )?(?:team(?:'s)? )?focus(?: on| to|:)? (?P<what>.+)$", re.I)
-_NEEDS = re.compile(r"^(?:what does|what do) (?:my|our) team ask(?:s)? about\??$|^(?:my |our )?team(?:'s)? needs\??$",
+_FOCUS = re.compile(r"^(?:set )?(?:our |my |the )?(?:team(?:'s)? )?focus(?: on| to|:)? (?P<what>.+)$|"
+                    r"^(?:zet )?(?:de |ons |mijn )?(?:team)?focus(?: op|:)? (?P<wat>.+)$", re.I)
+_NEEDS = re.compile(r"^(?:what does|what do) (?:my|our) team ask(?:s)? about\??$|^(?:my |our )?team(?:'s)? needs\??$|"
+                    r"^(?:waar|wat) vraagt (?:mijn|ons) team (?:naar|over)\??$|^(?:de )?behoeften van (?:mijn|ons) team\??$",
                     re.I)
 
 
 def intent_of(text: str) -> str | None:
     text = text.strip()
     return "focus" if _FOCUS.match(text) else "team_needs" if _NEEDS.match(text) else None
+
+
+def _focus_of(text: str) -> str:
+    match = _FOCUS.match(text.strip())
+    return match["what"] or match["wat"]
 
 
 def respond(engine: Engine, framework: Framework, learner_id: str, intent: str, text: str,
@@ -33,17 +41,20 @@ def respond(engine: Engine, framework: Framework, learner_id: str, intent: str, 
     if manager is None:
         return None
     if intent == "focus":
-        return _focus(engine, framework, manager, _FOCUS.match(text.strip())["what"])
+        return _focus(engine, framework, manager, _focus_of(text))
     try:
         result = reports.team_needs(engine, manager.team, 30, min_group)
-    except Forbidden as exc:
-        return Reply(text=str(exc), mode="service")
+    except Forbidden:  # said in the manager's language; the web admin shows the exception's English
+        return Reply(text=_("{team} has fewer than {count} people: its needs are not shown, so nobody can be singled "
+                            "out.").format(team=manager.team, count=min_group), mode="service")
     names = {c.id: c.name for c in framework.competencies}
-    lines = [f"What {manager.team} ({result['people']} people) asked about in the last 30 days:"]
-    lines += [f"- **{names.get(r['topic'], r['topic'])}**: {r['questions']} questions from {r['people']} people, "
-              f"{r['answered']:.0%} answered by the content" for r in result["topics"]]
+    lines = [_("What {team} ({people} people) asked about in the last 30 days:").format(team=manager.team,
+                                                                                       people=result["people"])]
+    lines += [_("- **{topic}**: {questions} questions from {people} people, {answered} answered by the content").format(
+        topic=names.get(r["topic"], r["topic"]), questions=r["questions"], people=r["people"],
+        answered=f"{r['answered']:.0%}") for r in result["topics"]]
     if not result["topics"]:
-        lines.append(f"- nothing that at least {min_group} people asked about yet")
+        lines.append(_("- nothing that at least {count} people asked about yet").format(count=min_group))
     return Reply(text="\n".join(lines), mode="service")
 
 
@@ -57,7 +68,7 @@ def set_focus(engine: Engine, team: str, competencies: list[str], set_by: str) -
 
 
 def _focus(engine: Engine, framework: Framework, manager: Learner, what: str) -> Reply:
-    wanted = [part.strip().lower() for part in re.split(r",| and |;", what) if part.strip()]
+    wanted = [part.strip().lower() for part in re.split(r",| and | en |;", what) if part.strip()]
     chosen, unknown = [], []
     for part in wanted:
         match = next((c.id for c in framework.competencies if part in (c.id, c.name.lower())
@@ -65,9 +76,10 @@ def _focus(engine: Engine, framework: Framework, manager: Learner, what: str) ->
         (chosen if match else unknown).append(match or part)
     if unknown or not chosen:
         known = ", ".join(c.name for c in framework.competencies)
-        return Reply(text=f"I don't know {', '.join(unknown) or 'that'} as a competency. Choose from: {known}.",
-                     mode="service")
+        text = (_("I don't know {names} as a competency. Choose from: {known}.") if unknown else
+                _("I don't know that as a competency. Choose from: {known}.")).format(names=", ".join(unknown), known=known)
+        return Reply(text=text, mode="service")
     set_focus(engine, manager.team, list(dict.fromkeys(chosen)), manager.id)
     names = ", ".join(c.name for c in framework.competencies if c.id in chosen)
-    return Reply(text=f"{manager.team} now focuses on {names}: I'll favour lessons on them when I suggest what to "
-                      "learn next.", mode="service")
+    return Reply(text=_("{team} now focuses on {names}: I'll favour lessons on them when I suggest what to learn "
+                        "next.").format(team=manager.team, names=names), mode="service")

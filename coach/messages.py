@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from coach.conversation import Turn
+from coach.i18n import current
 
 ChannelKind = Literal["dm", "channel", "thread", "web", "cli"]
 
@@ -17,7 +18,7 @@ class IncomingMessage:
     text: str
     channel: ChannelKind = "dm"
     history: tuple[Turn, ...] = ()  # earlier turns of this thread / conversation, oldest first
-    locale: str = "en"
+    locale: str = ""  # what the platform says the learner reads (Teams, the browser); "": it does not say
     platform: str = "web"  # web | cli | slack | teams
     public: bool = False  # others will read the reply (a channel): only content for `everyone` may be used
     # people of another organisation are in the conversation (a Slack Connect channel): nothing beyond `everyone`
@@ -62,6 +63,9 @@ class Reply:
     need_id: str = ""
     # for a public question: the fuller answer from content only this learner may see, to be sent to them privately
     private: Reply | None = None
+    # the language the reply is said in (the one spoken when it was made, coach/i18n.py): a connector renders its own
+    # chrome around it in the same one
+    language: str = field(default_factory=current)
 
     @property
     def cited(self) -> list[Citation]:

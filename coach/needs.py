@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from coach import addresses
+from coach.i18n import _
 from coach.lessons import service as lessons
 from kernel.errors import NotFound
 from kernel.store import session, utcnow
@@ -45,7 +46,7 @@ def give_feedback(engine: Engine, *, need_id: str, learner_id: str, feedback: st
     with session(engine) as db:
         need = db.get(Need, need_id)
         if need is None or need.learner_id != learner_id:
-            raise NotFound("That answer is no longer on record (it may have been deleted at your request).")
+            raise NotFound(_("That answer is no longer on record (it may have been deleted at your request)."))
         need.feedback, need.feedback_at = feedback, utcnow()
         if note is not None:
             need.feedback_note = note

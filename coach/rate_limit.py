@@ -11,9 +11,10 @@ from collections import defaultdict, deque
 from datetime import datetime, timedelta
 from typing import Callable
 
+from coach.i18n import N_
 from kernel.store import utcnow
 
-SLOW_DOWN = "You're asking faster than I can read the content: give me a minute, then ask again."
+SLOW_DOWN = N_("You're asking faster than I can read the content: give me a minute, then ask again.")
 
 AskedSince = Callable[[str, datetime], int]  # (learner, since) -> questions logged since then
 

@@ -93,7 +93,7 @@ _PHONE_GROUP = rf"(?:{_PAREN}{_SP}?)?[0-9]++|{_PAREN}"
 _PHONE = re.compile(
     rf"(?=[0-9(+])(?<![\w@/.,+\-€$£¥#%])"
     rf"(?>(?:\+{_SP}?|\(\+[0-9]{{1,4}}\){_SP}?|\b00)?(?:{_PHONE_GROUP})"
-    rf"(?:(?:{_SP}?[\-./]{_SP}?|{_SP}{{1,2}})(?:{_PHONE_GROUP})){{0,8}})"
+    rf"(?:(?:{_SP}?[\-./]{_SP}?|{_SP}{{1,2}})(?:{_PHONE_GROUP})){{0,40}})"  # numbers side by side: one run
     rf"(?![\w%‰€$£]|[.,][0-9])"
 )
 _GROUP_END = re.compile(r"[0-9)](?![0-9])")
@@ -207,8 +207,9 @@ class Redactor:
                 octets_ok = all(int(octet) <= 255 for octet in m.group().split("."))
                 if octets_ok and not _NUMBERING_CUE.search(text, max(0, m.start() - 12), m.start()):
                     add((m.start(), m.end(), "IP"))
+            found = list(spans)  # an IBAN's, card's or BSN's digits are never read as (part of) a phone number
             for m in _PHONE.finditer(text):
-                _phone_spans(m.group(), m.start(), add)
+                _phone_spans(m.group(), m.start(), add, found)
         if self._employee_id is not None:
             for m in self._employee_id.finditer(text):
                 if m.end() > m.start() and not _looks_like_money_or_year(m.group()):
@@ -216,11 +217,15 @@ class Redactor:
         self._names.spans(text, add)
         return spans
 
-def _phone_spans(candidate: str, offset: int, add) -> None:
-    """The longest valid phone numbers inside a run of digit groups, left to right ("room 12 06 1234 5678")."""
+def _phone_spans(candidate: str, offset: int, add, found: list[tuple[int, int, str]]) -> None:
+    """The longest valid phone numbers inside a run of digit groups, left to right ("room 12 06 1234 5678"), that
+    overlap nothing `found` already."""
+    def free(start: int, end: int) -> bool:
+        return not any(s < offset + end and offset + start < e for s, e, _kind in found)
+
     ends = [g.end() for g in _GROUP_END.finditer(candidate)]
     if len(ends) == 1:
-        if _phone_ok(candidate):
+        if _phone_ok(candidate) and free(0, len(candidate)):
             add((offset, offset + len(candidate), "PHONE"))
         return
     digits_before = [0]  # digits_before[i]: digits in candidate[:i], to skip hopeless slices cheaply
@@ -235,7 +240,8 @@ def _phone_spans(candidate: str, offset: int, add) -> None:
         for end in reversed(ends):
             if end <= start:
                 break
-            if 8 <= digits_before[end] - digits_before[start] <= 18 and _phone_ok(candidate[start:end]):
+            if 8 <= digits_before[end] - digits_before[start] <= 18 and free(start, end) and \
+                    _phone_ok(candidate[start:end]):
                 add((offset + start, offset + end, "PHONE"))
                 done = end
                 break

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach.i18n import _, ngettext
 from kernel.errors import Forbidden
 from kernel.store import session, utcnow
 from coach.store.models import Learner, Need
@@ -24,11 +25,13 @@ def team_needs(engine: Engine, team: str, days: int = 30, min_group: int = MIN_G
         needs = db.exec(select(Need).where(Need.learner_id.in_(members), Need.created_at >= since)).all() \
             if members else []
     if len(members) < min_group:
-        raise Forbidden(f"{team} has fewer than {min_group} people: its needs are not shown, so nobody can be "
-                        "singled out.")
+        raise Forbidden(ngettext("{team} has fewer than {count} person: its needs are not shown, so nobody can be "
+                                 "singled out.",
+                                 "{team} has fewer than {count} people: its needs are not shown, so nobody can be "
+                                 "singled out.", min_group).format(team=team, count=min_group))
     topics: dict[str, list[Need]] = defaultdict(list)
     for need in needs:
-        for topic in need.topics or ["untagged"]:
+        for topic in need.topics or [_("untagged")]:
             topics[topic].append(need)
     rows, other = [], []
     for topic, items in topics.items():
@@ -37,10 +40,11 @@ def team_needs(engine: Engine, team: str, days: int = 30, min_group: int = MIN_G
         else:
             other.extend(items)
     rows.sort(key=lambda row: -row["questions"])
-    if len({n.learner_id for n in other}) >= min_group:
-        rows.append(_row("other topics", other))
+    folded = len({n.learner_id for n in other}) >= min_group
+    if folded:
+        rows.append(_row(_("other topics"), other))
     return {"team": team, "days": days, "people": len(members), "topics": rows,
-            "hidden_questions": 0 if rows and rows[-1]["topic"] == "other topics" else len(other)}
+            "hidden_questions": 0 if folded else len(other)}
 
 
 def _row(topic: str, items: list[Need]) -> dict:

@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     embeddings_api_key: str = Field(default="", alias="EMBEDDINGS_API_KEY")
     embeddings_model: str = Field(default="text-embedding-3-small", alias="EMBEDDINGS_MODEL")
     embedding_threads: int = Field(default=0, alias="COACH_EMBEDDING_THREADS")  # 0: all cores
-    # the packaged local model: minilm (English only) or e5 (multilingual: Dutch and English)
-    embedding_model: Literal["minilm", "e5"] = Field(default="minilm", alias="COACH_EMBEDDING_MODEL")
+    # the packaged local model: e5 (multilingual-e5-small: Dutch and English questions find content in either
+    # language) or minilm (English only, about 6x cheaper to index)
+    embedding_model: Literal["e5", "minilm"] = Field(default="e5", alias="COACH_EMBEDDING_MODEL")
 
     # answers written by a language model on any OpenAI-compatible endpoint (empty: extractive answers)
     llm_base_url: str = Field(default="", alias="LLM_BASE_URL")
@@ -45,7 +46,7 @@ class Settings(BaseSettings):
     llm_budget_s: float = Field(default=20.0, alias="LLM_BUDGET_S")  # retries included; then extractive fallback
     company_name: str = Field(default="the company", alias="COACH_COMPANY_NAME")
     # who learners are pointed to when they ask for a person (a channel, a mailbox, a team)
-    human_contact: str = Field(default="the L&D team", alias="COACH_HUMAN_CONTACT")
+    human_contact: str = Field(default="", alias="COACH_HUMAN_CONTACT")  # "": "the L&D team", in the learner's language
 
     # proactive messages (nudges, lessons, reviews) a learner gets per day at most, whoever scheduled them
     nudges_per_day: int = Field(default=3, alias="COACH_NUDGES_PER_DAY")
@@ -57,9 +58,10 @@ class Settings(BaseSettings):
     # managers and reports never see a group smaller than this many people
     privacy_min_group: int = Field(default=5, alias="COACH_PRIVACY_MIN_GROUP")
 
-    # content gaps: how alike (cosine, 0-1) two unanswered questions must be to share a cluster; and how recent a
-    # question must be for its asker to be told when new content answers it (older ones close silently)
-    gap_similarity: float = Field(default=0.5, ge=0.0, le=1.0, alias="COACH_GAP_SIMILARITY")
+    # content gaps: how alike (cosine, 0-1) two unanswered questions must be to share a cluster (unset: the value
+    # calibrated for the embedding model, coach/thresholds.json); and how recent a question must be for its asker to
+    # be told when new content answers it (older ones close silently)
+    gap_similarity: float | None = Field(default=None, ge=0.0, le=1.0, alias="COACH_GAP_SIMILARITY")
     gap_notify_days: int = Field(default=60, ge=0, alias="COACH_GAP_NOTIFY_DAYS")
 
     # questions a learner may ask per minute, in any chat (0: no limit)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from coach.i18n import _, ngettext
+
 # how much one signal weighs against another; tuned on bench/personalization.py, not on a test
 W_ASKED = 1.0  # a question on the lesson's competency in the window
 W_UNANSWERED = 1.5  # ... that the content could not answer (a gap the coach could not close by answering)
@@ -68,27 +70,29 @@ def _parts(lesson: LessonInfo, s: LearnerSignals) -> list[tuple[float, str]]:
     parts: list[tuple[float, str]] = []
     if lesson.key in s.due:
         days = s.due[lesson.key]
-        parts.append((W_DUE, f"due for review: you last practised it {_count(days, 'day')} ago"))
+        parts.append((W_DUE, ngettext("due for review: you last practised it {count} day ago",
+                                      "due for review: you last practised it {count} days ago",
+                                      days).format(count=days)))
     for c in lesson.competencies:
         name = s.names.get(c, c)
         asked, unanswered, wrong = s.asked.get(c, 0), s.unanswered.get(c, 0), s.wrong.get(c, 0)
         if asked:
-            why = f"because you asked about {name.lower()} {_times(asked)} recently"
-            if unanswered:
-                why += f" ({unanswered} the content could not answer)"
-            parts.append((W_ASKED * asked + W_UNANSWERED * unanswered, why))
+            why = _("because you asked about {topic} {times} recently ({unanswered} the content could not answer)") \
+                if unanswered else _("because you asked about {topic} {times} recently")
+            parts.append((W_ASKED * asked + W_UNANSWERED * unanswered,
+                          why.format(topic=name.lower(), times=_times(asked), unanswered=unanswered)))
         if wrong:
-            parts.append((W_WRONG * wrong, f"because a quiz on {name.lower()} did not go well"))
+            parts.append((W_WRONG * wrong, _("because a quiz on {topic} did not go well").format(topic=name.lower())))
         if c in s.focus:
-            parts.append((W_FOCUS, f"{name} is a focus of your team"))
+            parts.append((W_FOCUS, _("{competency} is a focus of your team").format(competency=name)))
         if s.popular.get(c):
-            parts.append((W_POPULAR * s.popular[c], f"{name.lower()} is what colleagues ask about most"))
+            parts.append((W_POPULAR * s.popular[c],
+                          _("{topic} is what colleagues ask about most").format(topic=name.lower())))
     return parts
 
 
 def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
-
-
-def _count(n: int, unit: str) -> str:
-    return f"{n} {unit}" + ("" if n == 1 else "s")
+    """How often, to say in a reason: "once", "twice", "3 times"."""
+    if n in (1, 2):
+        return _("once") if n == 1 else _("twice")
+    return ngettext("{count} time", "{count} times", n).format(count=n)

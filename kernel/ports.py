@@ -31,6 +31,7 @@ class Passage:
     dense: float | None  # cosine similarity, when the dense retriever found it
     keyword: float | None  # BM25 score, when the keyword retriever found it
     competencies: tuple[str, ...] = ()  # the source's competency tags
+    language: str = ""  # the chunk's language (ISO 639-1, kernel/language.py); "" when not known
 
     def as_json(self) -> dict:
         return {**self.__dict__, "updated_at": self.updated_at.isoformat()}

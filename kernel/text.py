@@ -1,7 +1,7 @@
 """Word-level text handling shared by keyword search and answer checks: one tokenizer, so both agree.
 
 Each language the coach serves has its Snowball stemmer and stop words. A chunk is tokenized in its own language
-(knowledge/language.py tells which); a question in every one of them, so a Dutch question matches Dutch chunks by
+(kernel/language.py tells which); a question in every one of them, so a Dutch question matches Dutch chunks by
 their Dutch stems and English chunks by their English ones, in a base that holds both.
 """
 

@@ -29,7 +29,7 @@ from knowledge.documents import DocumentError, ParsedDocument
 from knowledge.embeddings import Embedder
 from knowledge.loaders import Limits, load_bytes, read_file
 from knowledge.metadata import SourceMeta, is_sidecar, read_sidecars
-from knowledge.language import detect
+from kernel.language import detect
 from knowledge.models import Chunk, Source
 from knowledge.vector_index import VectorIndex
 

@@ -47,7 +47,7 @@ class Chunk(SQLModel, table=True):
     # title and heading path, embedded once per source as its own field (see knowledge/retrieval.py)
     heading: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     audience: list[str] = Field(default_factory=lambda: [EVERYONE], sa_column=Column(JSON, nullable=False))
-    # the language it is written in (ISO 639-1, knowledge/language.py): the keyword index stems it in that language
+    # the language it is written in (ISO 639-1, kernel/language.py): the keyword index stems it in that language
     language: str = Field(default="en", sa_column=Column(String(8), nullable=False, server_default="en"))
 
 

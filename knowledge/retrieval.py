@@ -122,6 +122,7 @@ class HybridRetriever:
                 text=chunk.text, locator=chunk.locator, where=describe_locator(chunk.locator), link=source.link,
                 updated_at=source.updated_at, audience=tuple(chunk.audience), score=score,
                 dense=dense.get(cid), keyword=keyword.get(cid), competencies=tuple(source.competencies),
+                language=chunk.language,
             ))
             if len(passages) == k:
                 break

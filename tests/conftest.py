@@ -34,6 +34,8 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # so no developer `.env` is read
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COACH_RUN_WORKER", "false")  # tests that want the nudge worker in the app turn it on
+    # the English-only model where language does not matter (6x cheaper to index); tests of Dutch set e5 themselves
+    monkeypatch.setenv("COACH_EMBEDDING_MODEL", "minilm")
 
 
 @pytest.fixture(scope="session")

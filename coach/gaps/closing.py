@@ -25,13 +25,16 @@ from sqlmodel import select
 
 from coach.answering import Answerer
 from coach.gaps.clustering import from_bytes, searchable
+from coach.i18n import speaking
+from coach.learners import language_of
 from coach.messages import IncomingMessage, Reply
 from kernel.store import as_utc, session
 from coach.store.models import GapNotice, GapQuestion, Learner, Need
 
 log = logging.getLogger(__name__)
 
-PLAUSIBLE = 0.3  # cosine between a question and a chunk below which the chunk cannot be what answers it
+PLAUSIBLE = 0.3  # MiniLM's cosine between a question and a chunk below which the chunk cannot be what answers it
+# (each embedding model's own is in coach/thresholds.json: `gap_plausible`)
 UNREACHABLE = ("web", "cli")  # chats the coach cannot message later: their askers see the answer when they ask again
 EVERYONE = "everyone"
 
@@ -65,7 +68,7 @@ class Remembering:
 
 
 def recheck(engine: Engine, *, answerer: Answerer, chunk_vectors: ChunkVectors, source_ids: set[str],
-            now: datetime, notify_days: int) -> dict[str, int]:
+            now: datetime, notify_days: int, plausible: float = PLAUSIBLE) -> dict[str, int]:
     """Ask the open questions the content of `source_ids` may answer again; close the answered ones and owe their
     askers the answer. Returns counts: rechecked (distinct questions asked again), closed, owed (messages)."""
     counts = {"rechecked": 0, "closed": 0, "owed": 0}
@@ -76,7 +79,7 @@ def recheck(engine: Engine, *, answerer: Answerer, chunk_vectors: ChunkVectors, 
     if not len(chunks):
         return counts
     groups = _groups(engine, {q.learner_id for q in questions})
-    candidates = _plausible(questions, groups, audiences, chunks)
+    candidates = _plausible(questions, groups, audiences, chunks, plausible)
     asked: dict[tuple[str, tuple[str, ...]], list[_Open]] = defaultdict(list)
     for q in candidates:
         asked[(searchable(q.question), groups.get(q.learner_id, ()))].append(q)
@@ -86,9 +89,10 @@ def recheck(engine: Engine, *, answerer: Answerer, chunk_vectors: ChunkVectors, 
     answered: list[tuple[_Open, Reply]] = []
     for (text, _), same in asked.items():
         first = same[0]
-        try:
-            _, reply = reasker.answer(IncomingMessage(learner_id=first.learner_id, text=text, channel="dm",
-                                                      platform=first.platform))
+        try:  # answered in the asker's language, as they will read it
+            with speaking(language_of(engine, first.learner_id)):
+                _, reply = reasker.answer(IncomingMessage(learner_id=first.learner_id, text=text, channel="dm",
+                                                          platform=first.platform))
         except Exception:  # one question failing to re-ask must not stop the others (or the ingestion)
             log.exception("re-asking a content-gap question failed")
             continue
@@ -129,8 +133,9 @@ def _groups(engine: Engine, learner_ids: set[str]) -> dict[str, tuple[str, ...]]
 
 
 def _plausible(questions: list[_Open], groups: dict[str, tuple[str, ...]], audiences: list[tuple[str, ...]],
-               chunks: np.ndarray) -> list[_Open]:
-    """The questions within PLAUSIBLE of a new chunk that their asker may see (one product per distinct audience)."""
+               chunks: np.ndarray, plausible: float) -> list[_Open]:
+    """The questions within `plausible` of a new chunk that their asker may see (one product per distinct
+    audience)."""
     matrix = np.stack([q.vector for q in questions])
     if matrix.shape[1] != chunks.shape[1]:
         return []  # vectors of another model: the next clustering refresh re-embeds them
@@ -141,7 +146,7 @@ def _plausible(questions: list[_Open], groups: dict[str, tuple[str, ...]], audie
     found = []
     for n, q in enumerate(questions):
         mine = {EVERYONE, *groups.get(q.learner_id, ())}
-        if max((float(scores[n]) for audience, scores in best.items() if audience & mine), default=-1.0) >= PLAUSIBLE:
+        if max((float(scores[n]) for audience, scores in best.items() if audience & mine), default=-1.0) >= plausible:
             found.append(q)
     return found
 

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach.i18n import MONTHS, N_, WEEKDAYS, _, speaking
+from coach.learners import language_of
 from coach.messages import Citation, Reply
 from coach.nudges import ledger
 from coach.nudges.own import send_if_allowed
@@ -22,7 +24,7 @@ from coach.store.models import GapNotice, Learner, Need, NudgeDelivery
 
 KIND = "gap_answer"
 WAIT_AT_MOST = timedelta(days=14)
-FOOTER = "_Say *pause* to stop messages like this._"
+FOOTER = N_("_Say *pause* to stop messages like this._")
 
 
 async def send_due(engine: Engine, delivery: Delivery, now: datetime, cap: int) -> int:
@@ -33,8 +35,9 @@ async def send_due(engine: Engine, delivery: Delivery, now: datetime, cap: int) 
             await asyncio.to_thread(ledger.skip, engine, notice.key, notice.learner_id, KIND,
                                     "waited too long for an allowed time (paused or over the cap)", now)
             continue
-        sent += await send_if_allowed(engine, delivery, notice.learner_id, message(notice, now, zone), notice.key,
-                                      KIND, now, cap)
+        with speaking(await asyncio.to_thread(language_of, engine, notice.learner_id)):
+            reply = message(notice, now, zone)
+        sent += await send_if_allowed(engine, delivery, notice.learner_id, reply, notice.key, KIND, now, cap)
     return sent
 
 
@@ -55,8 +58,9 @@ def message(notice: GapNotice, now: datetime, zone: str = "UTC") -> Reply:
     answer = notice.reply
     citations = [Citation(**{**c, "updated_at": datetime.fromisoformat(c["updated_at"])})
                  for c in answer.get("citations", [])]
-    intro = f"{when_asked(as_utc(notice.asked_at), now, zone)} you asked: “{notice.question}”. Here is the answer now:"
-    text = f"{intro}\n\n{answer['text']}\n\n{FOOTER}"
+    intro = _("{when} you asked: “{question}”. Here is the answer now:").format(
+        when=when_asked(as_utc(notice.asked_at), now, zone), question=notice.question)
+    text = f"{intro}\n\n{answer['text']}\n\n{_(FOOTER)}"
     return Reply(text=text, citations=citations, mode=answer.get("mode", "extractive"),
                  notice=answer.get("notice", ""))
 
@@ -70,14 +74,17 @@ def when_asked(asked_at: datetime, now: datetime, zone: str = "UTC") -> str:
     asked, today = asked_at.astimezone(tz).date(), now.astimezone(tz).date()
     days = (today - asked).days
     if days <= 0:
-        return "Earlier today"
+        return _("Earlier today")
     if days == 1:
-        return "Yesterday"
+        return _("Yesterday")
     if days < 7 and asked.weekday() < today.weekday():
-        return f"On {asked.strftime('%A')}"
+        return _("On {weekday}").format(weekday=_(WEEKDAYS[asked.weekday()]))
     if _monday(asked) == _monday(today) - timedelta(weeks=1):
-        return "Last week"
-    return f"On {asked.day} {asked.strftime('%B')}" + (f" {asked.year}" if asked.year != today.year else "")
+        return _("Last week")
+    month = _(MONTHS[asked.month - 1])  # not strftime: that follows the server's locale
+    if asked.year != today.year:
+        return _("On {day} {month} {year}").format(day=asked.day, month=month, year=asked.year)
+    return _("On {day} {month}").format(day=asked.day, month=month)
 
 
 def _monday(day: date) -> date:

@@ -21,10 +21,12 @@ log = logging.getLogger(__name__)
 
 class Gaps:
     def __init__(self, *, engine: Engine, embedder, answerer: Answerer, chunk_vectors: closing.ChunkVectors,
-                 similarity: float = 0.5, notify_days: int = 60, clock: Callable[[], datetime] = utcnow) -> None:
-        """`embedder`: the knowledge base's (`name`, `embed_passages`); `chunk_vectors`: KnowledgeBase.chunk_vectors."""
+                 similarity: float = 0.5, plausible: float = closing.PLAUSIBLE, notify_days: int = 60,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        """`embedder`: the knowledge base's (`name`, `embed_passages`); `chunk_vectors`: KnowledgeBase.chunk_vectors;
+        `similarity` and `plausible`: the embedding model's cosine thresholds (coach/thresholds.py)."""
         self.engine, self.embedder, self.answerer, self.chunk_vectors = engine, embedder, answerer, chunk_vectors
-        self.similarity, self.notify_days, self.clock = similarity, notify_days, clock
+        self.similarity, self.plausible, self.notify_days, self.clock = similarity, plausible, notify_days, clock
         self._lock = threading.Lock()  # one refresh at a time in this process (another process is harmless)
 
     def refresh(self) -> dict:
@@ -56,7 +58,8 @@ class Gaps:
             return {"rechecked": 0, "closed": 0, "owed": 0}
         self.refresh()
         result = closing.recheck(self.engine, answerer=self.answerer, chunk_vectors=self.chunk_vectors,
-                                 source_ids=sources, now=self.clock(), notify_days=self.notify_days)
+                                 source_ids=sources, now=self.clock(), notify_days=self.notify_days,
+                                 plausible=self.plausible)
         if result["closed"]:
             log.info("new content answered %(closed)d open question(s); %(owed)d asker(s) will be told", result)
         return result

@@ -21,7 +21,9 @@ from coach.store.models import Lesson, ModelExchange
 SOURCE_LIMIT = 12_000  # characters of the source the model reads (a lesson is one idea; the start is enough)
 GAP_QUESTIONS = 10  # a content-gap cluster's distinct questions the model reads, most asked first
 GAP_PASSAGES = 6  # passages the knowledge base has on them now
-GAP_RELEVANT = 0.4  # cosine from which a passage is about a question (below, it is what the search found nearest)
+# MiniLM's cosine from which a passage is about a question (below, it is what the search found nearest); each
+# embedding model's own is in coach/thresholds.json (`gap_relevant`)
+GAP_RELEVANT = 0.4
 NO_MODEL = ("Drafting lessons needs a language model: set LLM_BASE_URL (with LLM_API_KEY and LLM_MODEL) to any "
             "OpenAI-compatible endpoint. Without one, author lessons as Markdown (see examples/lessons/README.md) "
             "and load them with `coach lessons load`.")
@@ -29,9 +31,9 @@ NO_MODEL = ("Drafting lessons needs a language model: set LLM_BASE_URL (with LLM
 
 class LessonDrafter:
     def __init__(self, *, model: ChatModel | None, knowledge, engine: Engine, framework: Framework, company: str,
-                 budget_s: float = 60.0) -> None:
+                 budget_s: float = 60.0, relevant: float = GAP_RELEVANT) -> None:
         self.model, self.knowledge, self.engine, self.framework = model, knowledge, engine, framework
-        self.company, self.budget_s = company, budget_s
+        self.company, self.budget_s, self.relevant = company, budget_s, relevant
         self.template = prompts.load("lesson_draft")
         self.gap_template = prompts.load("lesson_from_gap")
 
@@ -61,7 +63,7 @@ class LessonDrafter:
         passages = {}
         for question in questions[:3]:
             for passage in self.knowledge.search(question, groups=audience, k=3):
-                if (passage.dense or 0.0) >= GAP_RELEVANT:  # search always finds something: only what is close
+                if (passage.dense or 0.0) >= self.relevant:  # search always finds something: only what is close
                     passages.setdefault(passage.chunk_id, passage)
         chosen = sorted(passages.values(), key=lambda p: -p.score)[:GAP_PASSAGES]
         text = "\n\n".join(f"[{p.title}{' - ' + p.where if p.where else ''}]\n{p.text}" for p in chosen)

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from coach.competencies import Framework
 from kernel.errors import NotFound
+from coach.i18n import MONTHS, WEEKDAYS, _
 from coach.lessons import catalog, review
 from coach.messages import Action, Citation, Reply
 from kernel.store import as_utc, session, utcnow
@@ -27,9 +28,6 @@ FOLLOW_UP_REASON = "after your question about "  # the offers the worker follows
 STUCK_QUESTIONS, STUCK_QUESTIONS_WITHIN = 3, timedelta(hours=2)
 STUCK_WRONG, STUCK_WRONG_WITHIN = 2, timedelta(days=14)
 LETTERS = "ABCDEF"
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 
 
 class Lessons:
@@ -88,18 +86,20 @@ class Lessons:
         """"What should I learn next?": up to three lessons, each with why, and a button to start each."""
         suggestions, lessons = self._ranked(learner_id, 3)
         if not lessons:
-            return Reply(text="No micro-lessons are published yet: L&D adds them. Meanwhile, ask me anything "
-                              "about your work.", mode="service")
+            return Reply(text=_("No micro-lessons are published yet: L&D adds them. Meanwhile, ask me anything "
+                                "about your work."), mode="service")
         suggestions = suggestions or self.starters(learner_id, list(lessons.values()))
         if not suggestions:
-            return Reply(text="You have done every lesson open to you, and none is due for review yet. Nice work!",
+            return Reply(text=_("You have done every lesson open to you, and none is due for review yet. Nice work!"),
                          mode="service")
-        lines = ["Here is what I suggest next:"]
+        lines = [_("Here is what I suggest next:")]
         for i, s in enumerate(suggestions, 1):
-            lines.append(f"{i}. **{s.title}** ({lessons[s.key].minutes} min): {s.reason}")
+            lines.append(_("{number}. **{title}** ({minutes} min): {reason}").format(
+                number=i, title=s.title, minutes=lessons[s.key].minutes, reason=s.reason))
             self._offer(learner_id, s.key, s.reason)
         return Reply(text="\n".join(lines), mode="service",
-                     actions=[Action("lesson", f"Start: {s.title}"[:75], s.key) for s in suggestions])
+                     actions=[Action("lesson", _("Start: {title}").format(title=s.title)[:75], s.key)
+                              for s in suggestions])
 
     def starters(self, learner_id: str, lessons: list[Lesson], k: int = 3) -> list[Suggestion]:
         """Nothing personal to go on yet: what colleagues asked most about this month, else the shortest lessons."""
@@ -108,8 +108,8 @@ class Lessons:
         asked = self._popular(self.clock())
         fresh = [l for l in lessons if l.key not in done]
         fresh.sort(key=lambda l: (-max((asked.get(c, 0) for c in l.competencies), default=0), l.minutes, l.title))
-        return [Suggestion(l.key, l.title, 0.0, "what colleagues ask about most this month"
-                           if any(asked.get(c) for c in l.competencies) else "a short one to start with")
+        return [Suggestion(l.key, l.title, 0.0, _("what colleagues ask about most this month")
+                           if any(asked.get(c) for c in l.competencies) else _("a short one to start with"))
                 for l in fresh[:k]]
 
     def for_need(self, learner_id: str, topics: list[str], everyone_only: bool = False) -> Action | None:
@@ -121,15 +121,16 @@ class Lessons:
         if best is None:
             return None
         self._offer(learner_id, best.key, FOLLOW_UP_REASON + self._name(topics[0]))
-        return Action("lesson", f"Micro-lesson: {best.title}"[:75], best.key)
+        return Action("lesson", _("Micro-lesson: {title}").format(title=best.title)[:75], best.key)
 
     # --- the lesson and its quiz -------------------------------------------------------------------------------
 
     def start(self, learner_id: str, key: str) -> Reply:
         lesson = self._lesson_for(learner_id, key)
         options = "\n".join(f"- **{LETTERS[i]}.** {o['text']}" for i, o in enumerate(lesson.options))
-        text = (f"**{lesson.title}** ({lesson.minutes} min)\n\n{lesson.body.strip()}\n\n"
-                f"**Quick check:** {lesson.question}\n{options}")
+        text = _("**{title}** ({minutes} min)\n\n{body}\n\n**Quick check:** {question}\n{options}").format(
+            title=lesson.title, minutes=lesson.minutes, body=lesson.body.strip(), question=lesson.question,
+            options=options)
         with session(self.engine) as db:
             offer = db.exec(select(LessonOffer).where(LessonOffer.learner_id == learner_id,
                                                       LessonOffer.lesson_key == key,
@@ -151,10 +152,10 @@ class Lessons:
                          updated_at=s.updated_at) for i, s in enumerate(shown, 1)]
 
     def answer(self, learner_id: str, value: str) -> Reply:
-        key, _, chosen = value.rpartition(":")
+        key, _sep, chosen = value.rpartition(":")
         lesson = self._lesson_for(learner_id, key)
         if not chosen.isdigit() or int(chosen) >= len(lesson.options):
-            raise ValueError("That answer is not one of the lesson's options.")
+            raise ValueError(_("That answer is not one of the lesson's options."))
         chosen_i, now = int(chosen), self.clock()
         right = chosen_i == lesson.correct
         learner = self._learner(learner_id)
@@ -169,17 +170,17 @@ class Lessons:
                         ReviewLogEntry(learner_id=learner_id, lesson_key=key, rating=log["rating"], reviewed_at=now)])
             db.commit()
         option = lesson.options[chosen_i]
-        lines = [("Right!" if right else f"Not quite: the answer is **{LETTERS[lesson.correct]}**.")
-                 + (f" {option['feedback']}" if option.get("feedback") else ""),
-                 f"**Why:** {lesson.explanation}" if lesson.explanation else "",
-                 f"I'll bring it back for a quick review on {_day(due, window.timezone)}."]
+        lines = [(_("Right!") if right else _("Not quite: the answer is **{letter}**.").format(
+                     letter=LETTERS[lesson.correct])) + (f" {option['feedback']}" if option.get("feedback") else ""),
+                 _("**Why:** {explanation}").format(explanation=lesson.explanation) if lesson.explanation else "",
+                 _("I'll bring it back for a quick review on {day}.").format(day=_day(due, window.timezone))]
         actions = []
         if not right and (expert := self.stuck_on_quiz(learner_id, lesson, now)):
             lines.append(expert)
-            actions.append(Action("ask_human", "Ask a person"))
+            actions.append(Action("ask_human", _("Ask a person")))
         following = next((s for s in self.suggest(learner_id) if s.key != key), None)
         if following:
-            actions.append(Action("lesson", f"Next: {following.title}"[:75], following.key))
+            actions.append(Action("lesson", _("Next: {title}").format(title=following.title)[:75], following.key))
         return Reply(text="\n\n".join(line for line in lines if line), mode="service", actions=actions)
 
     # --- stuck -------------------------------------------------------------------------------------------------
@@ -203,9 +204,9 @@ class Lessons:
             db.add(TopicFlag(competency=competency, reason=reason))
             db.commit()
         experts = self.framework.experts(competency)
-        who = ", ".join(experts) if experts else self.human_contact
-        return (f"This one seems tricky: for {self._name(competency)}, {who} can help you in person. "
-                "I've also let L&D know the topic needs attention (without your name).")
+        who = ", ".join(experts) if experts else self.human_contact or _("the L&D team")
+        return _("This one seems tricky: for {topic}, {who} can help you in person. I've also let L&D know the topic "
+                 "needs attention (without your name).").format(topic=self._name(competency), who=who)
 
     # --- helpers -----------------------------------------------------------------------------------------------
 
@@ -213,7 +214,7 @@ class Lessons:
         lesson = catalog.get(self.engine, key)
         if lesson is None or lesson.status != "approved" or not (
                 {"everyone", *self._groups(learner_id)} & set(lesson.audience)):
-            raise NotFound("That lesson is not available (any more).")
+            raise NotFound(_("That lesson is not available (any more)."))
         return lesson
 
     def _missed(self, learner_id: str, since: datetime) -> Counter:
@@ -266,4 +267,5 @@ def forget(engine: Engine, learner_id: str) -> int:
 def _day(when: datetime, timezone: str) -> str:
     """"Monday 30 November" in the learner's time zone (not strftime: that follows the server's locale)."""
     local = when.astimezone(ZoneInfo(timezone or "UTC"))
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
+    return _("{weekday} {day} {month}").format(weekday=_(WEEKDAYS[local.weekday()]), day=local.day,
+                                               month=_(MONTHS[local.month - 1]))

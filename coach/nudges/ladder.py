@@ -11,8 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach.i18n import _, ngettext, speaking
+from coach.learners import language_of
 from coach.lessons import catalog
 from coach.messages import Action, Reply
+from coach.nudges.policy import FOOTER
 from kernel.store import as_utc, session
 from coach.store.models import LessonAttempt, LessonOffer, Need, NudgeDelivery
 
@@ -49,18 +52,25 @@ def due_rungs(engine: Engine, now: datetime) -> list[tuple[str, Reply | None, st
         lesson = catalog.get(engine, offer.lesson_key)
         if lesson is None or lesson.status != "approved":
             continue
-        if rung < PAUSE_RUNG:
-            reply = Reply(text=f"**{lesson.title}** is still waiting for you: {lesson.minutes} minutes and one "
-                               "question.\n\n_Say *pause* to stop nudges._", mode="service",
-                          actions=[Action("lesson", "Start the lesson", lesson.key)])
-        elif _active_since(engine, offer.learner_id, sent_at):
-            reply = None  # they use the coach, just not this lesson: the ladder ends here without a pause
-        else:
-            reply = Reply(text="You haven't had time for the last lessons, so I've paused my nudges and reminders. "
-                               "Tap *Resume* whenever you want them back; you can still ask me anything.",
-                          mode="service", actions=[Action("resume", "Resume nudges")])
+        with speaking(language_of(engine, offer.learner_id)):
+            reply = _rung(engine, offer, lesson, rung, sent_at)
         out.append((offer.learner_id, reply, _key(offer, rung), rung))
     return out
+
+
+def _rung(engine: Engine, offer: LessonOffer, lesson, rung: int, sent_at: datetime) -> Reply | None:
+    """The reminder for this rung, the auto-pause message for the last, or None (active: the ladder ends)."""
+    if rung < PAUSE_RUNG:
+        text = ngettext("**{title}** is still waiting for you: {minutes} minute and one question.",
+                        "**{title}** is still waiting for you: {minutes} minutes and one question.",
+                        lesson.minutes).format(title=lesson.title, minutes=lesson.minutes)
+        return Reply(text=f"{text}\n\n{_(FOOTER)}", mode="service",
+                     actions=[Action("lesson", _("Start the lesson"), lesson.key)])
+    if _active_since(engine, offer.learner_id, sent_at):
+        return None  # they use the coach, just not this lesson: the ladder ends here without a pause
+    return Reply(text=_("You haven't had time for the last lessons, so I've paused my nudges and reminders. Tap "
+                        "*Resume* whenever you want them back; you can still ask me anything."), mode="service",
+                 actions=[Action("resume", _("Resume nudges"))])
 
 
 def _key(offer: LessonOffer, rung: int) -> str:

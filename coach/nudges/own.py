@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from coach.learners import update_profile
+from coach.i18n import _, ngettext, speaking
+from coach.learners import language, update_profile
 from coach.lessons import catalog
 from coach.lessons.review import day_start
 from coach.lessons.service import FOLLOW_UP_REASON
 from coach.messages import Action, Reply
 from coach.nudges import ladder, ledger
-from coach.nudges.policy import next_allowed
+from coach.nudges.policy import FOOTER, next_allowed
 from coach.ports import Delivery
 from kernel.store import as_utc, session
 from coach.store.models import Learner, LessonOffer, ReviewCard
@@ -79,10 +80,12 @@ def _follow_ups(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:
         if lesson is None or lesson.status != "approved":
             continue
         topic = offer.reason.removeprefix(FOLLOW_UP_REASON)
-        out.append((offer.learner_id, Reply(
-            text=f"Yesterday you asked about {topic}. Two minutes to make it stick: **{lesson.title}** "
-                 f"({lesson.minutes} min).\n\n_Say *pause* to stop nudges._", mode="service",
-            actions=[Action("lesson", "Start the lesson", lesson.key)]), f"follow_up:{offer.learner_id}:{lesson.key}"))
+        with speaking(language(learner)):
+            text = _("Yesterday you asked about {topic}. Two minutes to make it stick: **{title}** "
+                     "({minutes} min).").format(topic=topic, title=lesson.title, minutes=lesson.minutes)
+            reply = Reply(text=f"{text}\n\n{_(FOOTER)}", mode="service",
+                          actions=[Action("lesson", _("Start the lesson"), lesson.key)])
+        out.append((offer.learner_id, reply, f"follow_up:{offer.learner_id}:{lesson.key}"))
     return out
 
 
@@ -103,9 +106,12 @@ def _due_reviews(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:
         learner = learners.get(learner_id)
         day = day_start(now, learner.timezone if learner else "UTC").date().isoformat()
         names = ", ".join(f"**{lesson.title}**" for lesson in lessons[:5])
-        out.append((learner_id, Reply(
-            text=f"{len(lessons)} quick review(s) are due: {names}. One question each, a minute in all.\n\n"
-                 "_Say *pause* to stop nudges._", mode="service",
-            actions=[Action("lesson", f"Review: {lesson.title}"[:75], lesson.key) for lesson in lessons[:5]]),
-                    f"reviews:{learner_id}:{day}"))
+        with speaking(language(learner)):
+            text = ngettext("{count} quick review is due: {names}. One question, a minute in all.",
+                            "{count} quick reviews are due: {names}. One question each, a minute in all.",
+                            len(lessons)).format(count=len(lessons), names=names)
+            reply = Reply(text=f"{text}\n\n{_(FOOTER)}", mode="service",
+                          actions=[Action("lesson", _("Review: {title}").format(title=lesson.title)[:75], lesson.key)
+                                   for lesson in lessons[:5]])
+        out.append((learner_id, reply, f"reviews:{learner_id}:{day}"))
     return out

@@ -10,11 +10,13 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from coach.i18n import N_
 from coach.lessons.review import Window, day_start, into_window
 from kernel.store import session
 from coach.store.models import Learner, NudgeDelivery
 
 DAILY_CAP = 3
+FOOTER = N_("_Say *pause* to stop nudges._")  # under every nudge: how to stop them
 
 
 def next_allowed(engine: Engine, learner_id: str, when: datetime, cap: int = DAILY_CAP) -> datetime | None:

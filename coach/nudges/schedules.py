@@ -17,8 +17,10 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from kernel.errors import ConfigError, Forbidden, NotFound
+from coach.i18n import _
 from coach.learners import outside_team, team_manager
 from coach.messages import Action, Reply
+from coach.nudges.policy import FOOTER
 from kernel.store import session
 from coach.store.models import Learner, NudgeSchedule
 
@@ -176,9 +178,10 @@ def reply_for(engine: Engine, schedule: NudgeSchedule) -> Reply:
     from coach.lessons import catalog
 
     lesson = catalog.get(engine, schedule.lesson_key) if schedule.lesson_key else None
-    actions = [Action("lesson", f"Start: {lesson.title}"[:75], lesson.key)] if lesson else []
-    text = schedule.message or (f"A micro-lesson for you: **{lesson.title}** ({lesson.minutes} min)." if lesson else "")
-    return Reply(text=text + "\n\n_Say *pause* to stop nudges._", mode="service", actions=actions)
+    actions = [Action("lesson", _("Start: {title}").format(title=lesson.title)[:75], lesson.key)] if lesson else []
+    text = schedule.message or (_("A micro-lesson for you: **{title}** ({minutes} min).").format(
+        title=lesson.title, minutes=lesson.minutes) if lesson else "")
+    return Reply(text=f"{text}\n\n{_(FOOTER)}", mode="service", actions=actions)
 
 
 def check_manager(engine: Engine, manager_id: str, team: str, learners: list[str]) -> None:

@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from coach.gaps import notices as gap_notices
+from coach.i18n import speaking
+from coach.learners import language_of
 from coach.messages import Reply
 from coach.nudges import ladder, ledger, own, schedules
 from coach.nudges.policy import DAILY_CAP, next_allowed
@@ -143,8 +145,10 @@ class Worker:
                                                                           learner_id],
                                    id=f"later:{key}", replace_existing=True, misfire_grace_time=schedule.grace_s)
             return "waiting"
-        state = await ledger.deliver(self.engine, self.delivery, key=key, learner_id=learner_id,
-                                     reply=self.make_reply(schedule, learner_id), now=self.clock())
+        with speaking(await asyncio.to_thread(language_of, self.engine, learner_id)):  # the footer, the lesson
+            reply = self.make_reply(schedule, learner_id)
+        state = await ledger.deliver(self.engine, self.delivery, key=key, learner_id=learner_id, reply=reply,
+                                     now=self.clock())
         if state == "sent" and schedule.lesson_key:
             await asyncio.to_thread(ladder.record_sent, self.engine, learner_id, schedule.lesson_key,
                                     schedule.owner, self.clock())

@@ -4,6 +4,7 @@ groups each have a module here (lessons and team-focus, nudges and worker, users
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -177,12 +178,19 @@ def ask(
     """Ask the coach a question and get a cited answer (or an honest "not covered")."""
     from coach.messages import IncomingMessage
 
-    reply = _container().coach.ask(IncomingMessage(learner_id=as_learner, text=question, channel="cli", platform="cli"))
+    # the terminal's language, as gettext reads it, when the question does not say its own
+    locale = next((os.environ[name] for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(name)),
+                  "")
+    reply = _container().coach.ask(IncomingMessage(learner_id=as_learner, text=question, channel="cli", platform="cli",
+                                                   locale=locale))
     if json_output:
         citations = [c.as_json() for c in reply.citations]
         print(json.dumps({"answer": reply.text, "citations": citations, "abstained": reply.abstained,
-                          "mode": reply.mode, "need_id": reply.need_id}, indent=2))
+                          "mode": reply.mode, "need_id": reply.need_id, "language": reply.language,
+                          "notice": reply.notice}, indent=2))
         return
+    if reply.notice:
+        console.print(reply.notice, style="italic", markup=False, highlight=False)
     console.print(reply.text, markup=False, highlight=False)
     for c in reply.citations:
         console.print(f"[{c.n}] {c.title}" + (f" — {c.where}" if c.where else ""), markup=False, highlight=False)

@@ -18,14 +18,17 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from connectors.slack.delivery import learner_id
+from coach.i18n import N_, _
+from connectors.slack.delivery import learner_id, speaking_to
 from connectors.slack.home import publish_home
 
 log = logging.getLogger(__name__)
 
-WELCOME = ("Hi! Ask me anything about how we work here: I answer from the company's learning content, with sources. "
-           "Pick a suggestion, or say *help* to see what else I can do.")
-PROMPTS_TITLE = "Try asking"
+WELCOME = N_("Hi! Ask me anything about how we work here: I answer from the company's learning content, with "
+             "sources. Pick a suggestion, or say *help* to see what else I can do.")
+PROMPTS_TITLE = N_("Try asking")
+# sent as the learner's message: in each language a phrase the core recognises (coach/self_service.py)
+OWN_PROMPTS = (N_("What should I learn next?"), N_("What do you know about me?"))
 MAX_PROMPTS = 4  # Slack shows at most four
 _CHANNEL_ENTITY = "slack#/types/channel_id"
 
@@ -44,16 +47,18 @@ def register(app: AsyncApp, container, get_to_know: GetToKnow) -> None:
             return
         try:
             await client.assistant_threads_setSuggestedPrompts(channel_id=channel, thread_ts=thread_ts,
-                                                               title=PROMPTS_TITLE, prompts=prompts)
+                                                               title=_(PROMPTS_TITLE), prompts=prompts)
             last_prompts[learner] = prompts
         except SlackApiError as exc:  # prompts help; without them the learner can still type
             log.warning("setting suggested prompts failed: %s", exc.response.get("error"))
 
     async def greet(client: AsyncWebClient, team: str, user: str, channel: str, thread_ts: str | None = None):
-        if await get_to_know(client, team, user):
-            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=WELCOME)
-        prompts = await asyncio.to_thread(suggested_prompts, knowledge, framework)
-        await pin(client, learner_id(team, user), channel, prompts, thread_ts)
+        met, learner = await get_to_know(client, team, user), learner_id(team, user)
+        async with speaking_to(coach, learner):  # known now: their profile's language, or their Slack locale's
+            if met:
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=_(WELCOME))
+            prompts = await asyncio.to_thread(suggested_prompts, knowledge, framework)
+            await pin(client, learner, channel, prompts, thread_ts)
 
     @app.event("app_home_opened")
     async def on_home_opened(event, context, client):
@@ -80,8 +85,10 @@ def register(app: AsyncApp, container, get_to_know: GetToKnow) -> None:
             return
         about = " ".join(filter(None, (info.get("name"), (info.get("topic") or {}).get("value"),
                                        (info.get("purpose") or {}).get("value"))))
-        prompts = await asyncio.to_thread(suggested_prompts, knowledge, framework, about)
-        await pin(client, learner_id(context.team_id or "", user), dm, prompts, if_changed=True)
+        learner = learner_id(context.team_id or "", user)
+        async with speaking_to(coach, learner):
+            prompts = await asyncio.to_thread(suggested_prompts, knowledge, framework, about)
+            await pin(client, learner, dm, prompts, if_changed=True)
 
     @app.event("assistant_thread_started")
     async def on_assistant_thread(event, context, client):
@@ -97,14 +104,13 @@ def register(app: AsyncApp, container, get_to_know: GetToKnow) -> None:
 
 
 def suggested_prompts(knowledge, framework, about: str = "") -> list[dict]:
-    """Two prompts about content everyone may read (the newest, or what `about` is about), then the coach's own.
-    Titles are sources' titles only: nothing restricted, nothing about the learner."""
+    """Two prompts about content everyone may read (the newest, or what `about` is about), then the coach's own, in
+    the language spoken. Titles are sources' titles only: nothing restricted, nothing about the learner."""
     public = [s for s in knowledge.sources() if s.audience == ["everyone"]]
     topics = set(framework.tag(about)) if about else set()
     matching = [s for s in public if topics & set(s.competencies)]
     newest = sorted(matching or public, key=lambda s: s.updated_at, reverse=True)
-    prompts = [{"title": f"About {s.title}"[:75], "message": f"What should I know about {s.title}?"}
-               for s in newest[:2]]
-    own = [{"title": "What should I learn next?", "message": "What should I learn next?"},
-           {"title": "What do you know about me?", "message": "What do you know about me?"}]
+    prompts = [{"title": _("About {title}").format(title=s.title)[:75],
+                "message": _("What should I know about {title}?").format(title=s.title)} for s in newest[:2]]
+    own = [{"title": _(text), "message": _(text)} for text in OWN_PROMPTS]
     return (prompts + own)[:MAX_PROMPTS]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from coach.i18n import _, short_date, speaking
 from coach.messages import Action, Reply
 
 SECTION_LIMIT = 3000  # characters of a section's text
@@ -14,7 +15,6 @@ BUTTON_LIMIT = 25  # elements in one actions block
 ACTION_PREFIX = "coach:"
 FEEDBACK_ACTION = ACTION_PREFIX + "feedback"  # Slack's thumbs up/down under an answer; the value says which and whose
 FEEDBACK_KINDS = ("helpful", "not_helpful")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _BOLD_MARK = "\x01"  # stands for a converted bold marker until italics are done
 _WEB_LINK = re.compile(r"(?:https?://|mailto:)\S+$", re.IGNORECASE)
 
@@ -136,7 +136,13 @@ def _url(url: str) -> str:
 
 def answer_blocks(reply: Reply, *, text: bool = True) -> list[dict]:
     """Notice (context), answer text (sections; `text=False` when Slack streamed it already), sources (sections),
-    buttons (actions) and the feedback buttons (context_actions): at most 50 blocks."""
+    buttons (actions) and the feedback buttons (context_actions): at most 50 blocks, their chrome in the reply's
+    language."""
+    with speaking(reply.language):
+        return _answer_blocks(reply, text)
+
+
+def _answer_blocks(reply: Reply, text: bool) -> list[dict]:
     links = {c.n: c.link for c in reply.citations if _WEB_LINK.match(c.link)}
     head = [_context(to_mrkdwn(reply.notice))] if reply.notice.strip() else []
     body = [_section(chunk) for chunk in _split(_render(reply.text, links, plain=False))] if text else []
@@ -146,7 +152,7 @@ def answer_blocks(reply: Reply, *, text: bool = True) -> list[dict]:
     tail = _buttons([a for a in reply.actions if not (rating and a.kind in FEEDBACK_KINDS)]) + rating
     room = BLOCK_LIMIT - len(head) - len(tail)
     if len(body) > room:
-        body = body[:room - 1] + [_context("_…the rest did not fit in one Slack message._")]
+        body = body[:room - 1] + [_context(_("_…the rest did not fit in one Slack message._"))]
     return head + body + tail
 
 
@@ -172,23 +178,24 @@ def button_action(action: dict) -> tuple[str, str]:
     """The core's (kind, value) of a clicked element: a button's action_id names the kind ("coach:helpful" and
     "coach:helpful:1" are both "helpful"); a feedback button's value carries both ("helpful:NEED")."""
     if action.get("type") == "feedback_buttons" or action.get("action_id") == FEEDBACK_ACTION:
-        kind, _, value = action.get("value", "").partition(":")
+        kind, _sep, value = action.get("value", "").partition(":")
         return kind, value
     return action["action_id"].removeprefix(ACTION_PREFIX).split(":", 1)[0], action.get("value", "")
 
 
 def _sources(reply: Reply) -> str:
-    lines = ["*Sources*"]
+    lines = [_("*Sources*")]
     for c in reply.citations:
         title = _escape(c.title.strip() or c.source_id)
         title = f"<{_url(c.link)}|{title}>" if _WEB_LINK.match(c.link) else title
-        parts = [f"{c.n}. *{title}*", _escape(c.where.strip()), f"updated {_date(c.updated_at)}"]
+        updated = _("updated {date}").format(date=_date(c.updated_at))
+        parts = [f"{c.n}. *{title}*", _escape(c.where.strip()), updated]
         lines.append(" · ".join(p for p in parts if p))
     return "\n".join(lines)
 
 
 def _date(when: datetime) -> str:
-    return f"{when.day:02d} {_MONTHS[when.month - 1]} {when.year}"  # not strftime: that follows the locale
+    return short_date(when)
 
 
 def _buttons(actions: list[Action]) -> list[dict]:
@@ -215,7 +222,8 @@ def _feedback(actions: list[Action]) -> list[dict]:
 
     def button(action: Action) -> dict:
         return {"text": {"type": "plain_text", "text": action.label[:75], "emoji": True},
-                "accessibility_label": f"{action.label} answer"[:75], "value": f"{action.kind}:{action.value}"}
+                "accessibility_label": _("{label} answer").format(label=action.label)[:75],
+                "value": f"{action.kind}:{action.value}"}
 
     return [{"type": "context_actions", "elements": [{
         "type": "feedback_buttons", "action_id": FEEDBACK_ACTION,

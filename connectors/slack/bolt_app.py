@@ -20,12 +20,13 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from coach import seen
+from coach.i18n import _
 from kernel.errors import NotFound
 from coach.messages import IncomingMessage
 from connectors.slack import agent
 from connectors.slack.blocks import answer_blocks, button_action, fallback_text
 from connectors.slack.connect import SharedChannels, outside
-from connectors.slack.delivery import FAILED, THINKING, Place, Replier, learner_id
+from connectors.slack.delivery import FAILED, THINKING, Place, Replier, learner_id, speaking_to
 from connectors.slack.home import after_home_action
 from connectors.slack.installations import Installations, OAuthStates
 from connectors.slack.nudge_modal import register as register_nudges
@@ -120,16 +121,17 @@ def build(container) -> AsyncApp:
             await answer_once(event, body, context, client, public=True, thread_ts=thread_ts)
 
     agent.register(app, container, get_to_know)
-    nudge_command = register_nudges(app, engine)
+    nudge_command = register_nudges(app, engine, coach)
 
-    async def ack_command(ack, command):
+    async def ack_command(ack, command, context):
         if _first_word(command) in NUDGE_WORDS:
             await ack()  # a modal or the manager's list follows at once
-        else:
-            await ack(response_type="ephemeral", text=THINKING)
+            return
+        async with speaking_to(coach, learner_id(context.team_id, command["user_id"])):
+            await ack(response_type="ephemeral", text=_(THINKING))
 
     async def run_command(command, respond, context, client):
-        word, _, rest = command.get("text", "").strip().partition(" ")
+        word, _sep, rest = command.get("text", "").strip().partition(" ")
         if word.lower() in NUDGE_WORDS:
             await nudge_command(word.lower(), command, context, client, respond)
             return
@@ -145,7 +147,8 @@ def build(container) -> AsyncApp:
             reply = await asyncio.to_thread(coach.ask, message)
         except Exception:
             log.exception("answering /coach failed")
-            await respond(text=FAILED, response_type="ephemeral", replace_original=True)
+            async with speaking_to(coach, message.learner_id):
+                await respond(text=_(FAILED), response_type="ephemeral", replace_original=True)
             return
         await respond(text=fallback_text(reply), blocks=answer_blocks(reply), response_type="ephemeral",
                       replace_original=True)
@@ -162,7 +165,8 @@ def build(container) -> AsyncApp:
         try:
             if kind == "not_helpful":
                 await asyncio.to_thread(coach.feedback, need_id=value, learner_id=learner, helpful=False)
-                await client.views_open(trigger_id=body["trigger_id"], view=feedback_view(value))
+                async with speaking_to(coach, learner):
+                    await client.views_open(trigger_id=body["trigger_id"], view=feedback_view(value))
                 return
             reply = await asyncio.to_thread(coach.act, learner, kind, value)
         except (NotFound, ValueError) as exc:
@@ -200,12 +204,14 @@ def thread_key(team: str, channel: str, thread_ts: str) -> str:
 
 
 def feedback_view(need_id: str) -> dict:
+    """The modal after "Not helpful", in the language spoken."""
     return {
         "type": "modal", "callback_id": FEEDBACK_VIEW, "private_metadata": need_id,
-        "title": {"type": "plain_text", "text": "What was missing?"},
-        "submit": {"type": "plain_text", "text": "Send"}, "close": {"type": "plain_text", "text": "Skip"},
+        "title": {"type": "plain_text", "text": _("What was missing?")[:24]},
+        "submit": {"type": "plain_text", "text": _("Send")[:24]},
+        "close": {"type": "plain_text", "text": _("Skip")[:24]},
         "blocks": [{"type": "input", "block_id": "note", "optional": True,
-                    "label": {"type": "plain_text", "text": "Tell L&D what the answer lacked (optional)"},
+                    "label": {"type": "plain_text", "text": _("Tell L&D what the answer lacked (optional)")},
                     "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
                                 "max_length": 2000}}],
     }

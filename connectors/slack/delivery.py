@@ -7,14 +7,17 @@ only the asker may read goes to them alone; a failure is told, never silent."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from coach.conversation import Turn
+from coach.i18n import N_, _, speaking
 from coach.messages import IncomingMessage, Reply
 from connectors.slack.blocks import answer_blocks, fallback_text, placeholder_blocks, to_mrkdwn
 from connectors.slack.text import plain_text
@@ -22,11 +25,11 @@ from connectors.streaming import ask_showing_progress
 
 log = logging.getLogger(__name__)
 
-THINKING = "Looking through the learning content…"
-STATUS = "is looking through the learning content…"  # Slack shows it after the app's name
-LOADING = ["Looking through the learning content…", "Reading the best passages…", "Checking the sources…"]
-FAILED = "Sorry, something went wrong while I was answering. Please ask again in a minute."
-PRIVATELY = "Only you can see this."
+THINKING = N_("Looking through the learning content…")
+STATUS = N_("is looking through the learning content…")  # Slack shows it after the app's name
+LOADING = [N_("Looking through the learning content…"), N_("Reading the best passages…"), N_("Checking the sources…")]
+FAILED = N_("Sorry, something went wrong while I was answering. Please ask again in a minute.")
+PRIVATELY = N_("Only you can see this.")
 CONTEXT_TURNS = 6
 STREAM_TEXT_LIMIT = 12_000  # characters of markdown_text in one stream call
 @dataclass(frozen=True)
@@ -49,6 +52,14 @@ class Place:
 
 def learner_id(team: str, user: str) -> str:
     return f"slack:{team}:{user}"
+
+
+@contextlib.asynccontextmanager
+async def speaking_to(coach, learner: str) -> AsyncIterator[str]:
+    """Within the block the coach speaks the learner's language (Coach.language_of): for what it says outside a
+    reply (a status, a welcome, the Home tab, a modal); a reply's own chrome follows the reply (`answer_blocks`)."""
+    with speaking(await asyncio.to_thread(coach.language_of, learner)) as language:
+        yield language
 
 
 async def history(client: AsyncWebClient, place: Place, bot_user_id: str | None) -> tuple[Turn, ...]:
@@ -79,13 +90,15 @@ class Replier:
             learner_id=learner_id(place.team, place.user), text=text, platform="slack", public=place.public,
             shared=place.shared, channel="channel" if place.public else ("thread" if place.thread_ts else "dm"),
             history=await history(client, place, bot_user_id))
-        if self.native_streaming and place.thread_ts:
-            reply = await self._stream(client, place, message)
-        else:
-            reply = await self._edit_placeholder(client, place, message)
+        async with speaking_to(self.coach, message.learner_id):  # the status, the placeholder or an apology
+            if self.native_streaming and place.thread_ts:
+                reply = await self._stream(client, place, message)
+            else:
+                reply = await self._edit_placeholder(client, place, message)
         if reply and reply.private:
-            await client.chat_postEphemeral(channel=place.channel, user=place.user, thread_ts=place.thread_ts,
-                                            text=PRIVATELY, blocks=private_blocks(reply.private))
+            with speaking(reply.private.language):
+                await client.chat_postEphemeral(channel=place.channel, user=place.user, thread_ts=place.thread_ts,
+                                                text=_(PRIVATELY), blocks=private_blocks(reply.private))
 
     async def _stream(self, client: AsyncWebClient, place: Place, message: IncomingMessage) -> Reply | None:
         """Slack's own stream; if Slack will not open one (a surface or plan without streaming), the answer is
@@ -93,7 +106,7 @@ class Replier:
         if place.dm:
             with contextlib.suppress(SlackApiError):  # the status is a nicety; the answer matters
                 await client.assistant_threads_setStatus(channel_id=place.channel, thread_ts=place.thread_ts,
-                                                         status=STATUS, loading_messages=LOADING)
+                                                         status=_(STATUS), loading_messages=[_(m) for m in LOADING])
         stream = await client.chat_stream(channel=place.channel, thread_ts=place.thread_ts, buffer_size=1,
                                           recipient_team_id=place.user_team or place.team,
                                           recipient_user_id=place.user)
@@ -111,7 +124,7 @@ class Replier:
                 broken = True
 
         reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
-        final = reply.text if reply else FAILED
+        final = reply.text if reply else _(FAILED)
         blocks = answer_blocks(reply, text=False) if reply else []
         rest = final[len(streamed):] if final.startswith(streamed) else None
         try:
@@ -125,7 +138,7 @@ class Replier:
             with contextlib.suppress(SlackApiError, SlackRequestError):
                 if stream.ts and not broken:
                     await stream.stop(blocks=blocks or None)  # end it before it is replaced by the answer
-        text, full = (fallback_text(reply), answer_blocks(reply)) if reply else (FAILED, placeholder_blocks(FAILED))
+        text, full = (fallback_text(reply), answer_blocks(reply)) if reply else (final, placeholder_blocks(final))
         if stream.ts:
             await self._show(client, place, {"channel": place.channel, "ts": stream.ts}, text=text, blocks=full)
         else:
@@ -133,8 +146,8 @@ class Replier:
         return reply
 
     async def _edit_placeholder(self, client: AsyncWebClient, place: Place, message: IncomingMessage) -> Reply | None:
-        posted = await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=THINKING,
-                                               blocks=placeholder_blocks(THINKING))
+        posted = await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=_(THINKING),
+                                               blocks=placeholder_blocks(_(THINKING)))
         where = {"channel": posted["channel"], "ts": posted["ts"]}
 
         async def show(text: str) -> None:
@@ -143,7 +156,7 @@ class Replier:
 
         reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
         if reply is None:
-            await self._show(client, place, where, text=FAILED, blocks=placeholder_blocks(FAILED))
+            await self._show(client, place, where, text=_(FAILED), blocks=placeholder_blocks(_(FAILED)))
         else:
             await self._show(client, place, where, text=fallback_text(reply), blocks=answer_blocks(reply))
         return reply
@@ -158,5 +171,5 @@ class Replier:
 
 
 def private_blocks(reply: Reply) -> list[dict]:
-    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": PRIVATELY}]}
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": _(PRIVATELY)}]}
     return [note, *answer_blocks(reply)][:50]

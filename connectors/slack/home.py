@@ -10,20 +10,23 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from coach.i18n import _, ngettext, short_date
 from coach.learner_page import LearnerPage, LessonLine
 from connectors.slack.blocks import ACTION_PREFIX, answer_blocks, fallback_text, to_mrkdwn
-from connectors.slack.delivery import learner_id
+from connectors.slack.delivery import learner_id, speaking_to
 
 log = logging.getLogger(__name__)
 
 LINE_LIMIT = 280  # characters of one recent question shown
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 async def publish_home(client: AsyncWebClient, coach, team: str, user: str) -> None:
-    page = await asyncio.to_thread(coach.page, learner_id(team, user))
+    """The page in the learner's language (what the core says on it too: it is made under the same language)."""
+    learner = learner_id(team, user)
+    async with speaking_to(coach, learner):
+        view = home_view(await asyncio.to_thread(coach.page, learner))
     try:
-        await client.views_publish(user_id=user, view=home_view(page))
+        await client.views_publish(user_id=user, view=view)
     except SlackApiError as exc:  # e.g. `not_enabled`: the Home tab is off in the app's settings
         log.warning("views.publish failed: %s", exc.response.get("error"))
 
@@ -40,51 +43,60 @@ async def after_home_action(client: AsyncWebClient, coach, team: str, user: str,
 
 
 def home_view(page: LearnerPage) -> dict:
-    blocks: list[dict] = [{"type": "header", "text": _plain("Your learning" + (f", {page.name}" if page.name
-                                                                                 else ""))}]
+    """The page's texts in the language spoken (`speaking`)."""
+    title = _("Your learning, {name}").format(name=page.name) if page.name else _("Your learning")
+    blocks: list[dict] = [{"type": "header", "text": _plain(title)}]
     if page.due:
-        blocks += [_section("*Due for review*")] + [_lesson(line, "Review", i) for i, line in enumerate(page.due)]
+        blocks += [_section(_("*Due for review*"))] + [_lesson(line, _("Review"), i) for i, line in enumerate(page.due)]
     if page.suggested:
-        blocks += [_section("*Suggested for you*")] + [_lesson(line, "Start", len(page.due) + i)
-                                                      for i, line in enumerate(page.suggested)]
+        blocks += [_section(_("*Suggested for you*"))] + [_lesson(line, _("Start"), len(page.due) + i)
+                                                         for i, line in enumerate(page.suggested)]
     if not page.due and not page.suggested:
-        blocks.append(_section("No micro-lessons for you yet. Ask me anything in *Messages*: suggestions follow "
-                               "what you ask about."))
-    blocks += [{"type": "divider"}, _section("*Your recent questions*")]
+        blocks.append(_section(_("No micro-lessons for you yet. Ask me anything in *Messages*: suggestions follow "
+                                 "what you ask about.")))
+    blocks += [{"type": "divider"}, _section(_("*Your recent questions*"))]
     if page.recent:
         blocks.append(_section("\n".join(_question(q) for q in page.recent)))
     else:
-        blocks.append(_context("None yet. Ask in *Messages*, or mention me in a channel."))
-    nudges = ("paused: I send you no nudges or lessons until you resume" if page.paused
-              else "on: reminders and lessons at your working hours")
-    toggle = ("resume", "Resume nudges") if page.paused else ("pause", "Pause nudges")
-    blocks += [{"type": "divider"},
-               _section(f"*Nudges and lessons* are {nudges}.", _button(*toggle))]
-    kept = (f"{page.kept_questions} question(s), with personal details removed, and {page.kept_lessons} "
-            "micro-lesson(s) with their quiz answers and reviews." if page.keeps_anything else "Nothing yet.")
-    blocks.append(_section(f"*What I keep about you:* {kept}"))
+        blocks.append(_context(_("None yet. Ask in *Messages*, or mention me in a channel.")))
+    nudges = (_("*Nudges and lessons* are paused: I send you no nudges or lessons until you resume.") if page.paused
+              else _("*Nudges and lessons* are on: reminders and lessons at your working hours."))
+    toggle = ("resume", _("Resume nudges")) if page.paused else ("pause", _("Pause nudges"))
+    blocks += [{"type": "divider"}, _section(nudges, _button(*toggle))]
+    kept = _("Nothing yet.")
+    if page.keeps_anything:
+        kept = ngettext("{questions} question, with personal details removed, and {lessons} micro-lesson(s) with "
+                        "their quiz answers and reviews.",
+                        "{questions} questions, with personal details removed, and {lessons} micro-lesson(s) with "
+                        "their quiz answers and reviews.", page.kept_questions).format(
+            questions=page.kept_questions, lessons=page.kept_lessons)
+    blocks.append(_section(_("*What I keep about you:* {kept}").format(kept=kept)))
     if page.keeps_anything:
         blocks.append({"type": "actions", "elements": [
-            _button("export", "Show all of it"),
-            {**_button("forget_confirm", "Forget me"), "style": "danger", "confirm": {
-                "title": _plain("Forget everything?"), "confirm": _plain("Yes, forget me"), "deny": _plain("Cancel"),
-                "style": "danger", "text": {"type": "mrkdwn", "text": (
+            _button("export", _("Show all of it")),
+            {**_button("forget_confirm", _("Forget me")), "style": "danger", "confirm": {
+                "title": _plain(_("Forget everything?")), "confirm": _plain(_("Yes, forget me")),
+                "deny": _plain(_("Cancel")), "style": "danger", "text": {"type": "mrkdwn", "text": _(
                     "This deletes your profile, your questions, your lesson progress and where I can message you, "
                     "for good.")}}}]})
     return {"type": "home", "blocks": blocks[:100]}
 
 
 def _lesson(line: LessonLine, verb: str, n: int) -> dict:
-    text = f"*{to_mrkdwn(line.title)}* ({line.minutes} min)\n{to_mrkdwn(line.reason)}"
+    text = _("*{title}* ({minutes} min)").format(title=to_mrkdwn(line.title), minutes=line.minutes)
+    text += "\n" + to_mrkdwn(line.reason)
     return _section(text, {**_button("lesson", verb, line.key), "action_id": f"{ACTION_PREFIX}lesson:{n}"})
 
 
 def _question(q) -> str:
-    asked = f"{q.asked_at.day} {_MONTHS[q.asked_at.month - 1]}"
+    asked = short_date(q.asked_at, year=False)
     text = q.question if len(q.question) <= LINE_LIMIT else q.question[:LINE_LIMIT - 1].rsplit(" ", 1)[0] + "…"
-    status = "answered" if q.answered else "not in the content yet: L&D sees it"
-    rated = {"helpful": ", you found it helpful", "not_helpful": ", you found it not helpful"}.get(q.feedback, "")
-    return f"• {asked}: {to_mrkdwn(text)} _({status}{rated})_"
+    status = _("answered") if q.answered else _("not in the content yet: L&D sees it")
+    if q.feedback == "helpful":
+        status = _("{status}, you found it helpful").format(status=status)
+    elif q.feedback == "not_helpful":
+        status = _("{status}, you found it not helpful").format(status=status)
+    return f"• {asked}: {to_mrkdwn(text)} _({status})_"
 
 
 def _button(kind: str, label: str, value: str = "") -> dict:

@@ -8,20 +8,22 @@ import json
 import re
 
 from kernel.errors import CoachError
+from coach.i18n import _, ngettext
 from coach.nudges import forms, schedules
 from coach.nudges.forms import DAY_NAMES, REPEATS, TARGETS, NudgeForm, describe
 from coach.store.models import NudgeSchedule
-from connectors.slack.delivery import learner_id
+from connectors.slack.delivery import learner_id, speaking_to
 
 NUDGE_VIEW = "coach_nudge_form"
 ACTION_PREFIX = "nudge:"  # nudge:edit / nudge:pause / nudge:resume / nudge:delete, value = schedule id
 BLOCKS = {"message": "message", "lesson_key": "lesson", "target": "target", "people": "people", "channel": "channel",
           "repeat": "repeat", "date": "date", "time": "time", "days": "days", "cron": "cron",
           "each_learners_zone": "zone"}  # form field -> block_id
+TITLE_LIMIT = 24  # characters of a modal's title and of its submit and close buttons
 
 
-def _text(value: str) -> dict:
-    return {"type": "plain_text", "text": value[:75]}
+def _text(value: str, limit: int = 75) -> dict:
+    return {"type": "plain_text", "text": value[:limit]}
 
 
 def _option(value: str, label: str) -> dict:
@@ -41,42 +43,45 @@ def _initial(options: list[dict], value: str) -> dict:
 
 def view(form: NudgeForm, lessons: list[tuple[str, str]], team_name: str, zone: str, schedule_id: str = "",
          slack_user=lambda learner: learner.rsplit(":", 1)[-1]) -> dict:
-    """The modal, filled with `form` (a new nudge, or the schedule being edited)."""
+    """The modal, filled with `form` (a new nudge, or the schedule being edited), in the language spoken."""
     lesson_options = [_option(key, title) for key, title in lessons][:100]
-    targets = [_option(k, v if k != "team" else f"{v} ({team_name})") for k, v in TARGETS.items()]
-    repeats = [_option(k, v) for k, v in REPEATS.items()]
-    days = [_option(k, v) for k, v in DAY_NAMES.items()]
-    zones = [_option("team", f"My time zone ({zone})"), _option("learner", "Each person's own time zone")]
-    lesson = {"type": "static_select", "placeholder": _text("No lesson"), "options": lesson_options,
+    targets = [_option(k, _(v) if k != "team" else f"{_(v)} ({team_name})") for k, v in TARGETS.items()]
+    repeats = [_option(k, _(v)) for k, v in REPEATS.items()]
+    days = [_option(k, _(v)) for k, v in DAY_NAMES.items()]
+    zones = [_option("team", _("My time zone ({zone})").format(zone=zone)),
+             _option("learner", _("Each person's own time zone"))]
+    lesson = {"type": "static_select", "placeholder": _text(_("No lesson")), "options": lesson_options,
               **_initial(lesson_options, form.lesson_key)} if lesson_options else None
     blocks = [
-        _input("message", "Message", {"type": "plain_text_input", "multiline": True, "max_length": 2000,
-                                      "initial_value": form.message}, optional=True,
-               hint="What your team reads. A lesson alone is fine too."),
-        *([_input("lesson", "Micro-lesson", lesson, optional=True)] if lesson else []),
-        _input("target", "Send to", {"type": "radio_buttons", "options": targets, **_initial(targets, form.target)}),
-        _input("people", "People (if chosen people)", {"type": "multi_users_select",
-                                                      "initial_users": [slack_user(p) for p in form.people]},
+        _input("message", _("Message"), {"type": "plain_text_input", "multiline": True, "max_length": 2000,
+                                         "initial_value": form.message}, optional=True,
+               hint=_("What your team reads. A lesson alone is fine too.")),
+        *([_input("lesson", _("Micro-lesson"), lesson, optional=True)] if lesson else []),
+        _input("target", _("Send to"), {"type": "radio_buttons", "options": targets,
+                                        **_initial(targets, form.target)}),
+        _input("people", _("People (if chosen people)"), {"type": "multi_users_select",
+                                                         "initial_users": [slack_user(p) for p in form.people]},
                optional=True),
-        _input("channel", "Channel (if a channel)", {"type": "conversations_select", "filter": {
+        _input("channel", _("Channel (if a channel)"), {"type": "conversations_select", "filter": {
             "include": ["public", "private"], "exclude_bot_users": True},
             **({"initial_conversation": slack_user(form.channel)} if form.channel else {})}, optional=True),
-        _input("repeat", "When", {"type": "static_select", "options": repeats, **_initial(repeats, form.repeat)}),
-        _input("date", "Day (if once)", {"type": "datepicker", **({"initial_date": form.date} if form.date else {})},
-               optional=True),
-        _input("time", "Time", {"type": "timepicker", "initial_time": form.time or "09:00"}, optional=True),
-        _input("days", "Days (if weekly)", {"type": "checkboxes", "options": days,
-                                            **({"initial_options": [d for d in days if d["value"] in form.days]}
-                                               if form.days else {})}, optional=True),
-        _input("cron", "Cron (if custom)", {"type": "plain_text_input", "initial_value": form.cron,
-                                            "placeholder": _text("0 9 * * 1-5")}, optional=True,
-               hint="minute hour day month weekday; weekday 0 is Sunday"),
-        _input("zone", "Time zone", {"type": "radio_buttons", "options": zones,
-                                     **_initial(zones, "learner" if form.each_learners_zone else "team")}),
+        _input("repeat", _("When"), {"type": "static_select", "options": repeats, **_initial(repeats, form.repeat)}),
+        _input("date", _("Day (if once)"), {"type": "datepicker",
+                                            **({"initial_date": form.date} if form.date else {})}, optional=True),
+        _input("time", _("Time"), {"type": "timepicker", "initial_time": form.time or "09:00"}, optional=True),
+        _input("days", _("Days (if weekly)"), {"type": "checkboxes", "options": days,
+                                               **({"initial_options": [d for d in days if d["value"] in form.days]}
+                                                  if form.days else {})}, optional=True),
+        _input("cron", _("Cron (if custom)"), {"type": "plain_text_input", "initial_value": form.cron,
+                                               "placeholder": _text("0 9 * * 1-5")}, optional=True,
+               hint=_("minute hour day month weekday; weekday 0 is Sunday")),
+        _input("zone", _("Time zone"), {"type": "radio_buttons", "options": zones,
+                                        **_initial(zones, "learner" if form.each_learners_zone else "team")}),
     ]
+    title = _("Edit nudge") if schedule_id else _("Schedule a nudge")
     return {"type": "modal", "callback_id": NUDGE_VIEW, "private_metadata": json.dumps({"edit": schedule_id}),
-            "title": _text("Edit nudge" if schedule_id else "Schedule a nudge"), "submit": _text("Save"),
-            "close": _text("Cancel"), "blocks": blocks}
+            "title": _text(title, TITLE_LIMIT), "submit": _text(_("Save"), TITLE_LIMIT),
+            "close": _text(_("Cancel"), TITLE_LIMIT), "blocks": blocks}
 
 
 def form_of(state: dict, team: str) -> NudgeForm:
@@ -104,24 +109,25 @@ def errors_of(problems: dict[str, str]) -> dict[str, str]:
 
 
 def listing_blocks(found: list[NudgeSchedule]) -> tuple[str, list[dict]]:
-    """`/coach nudges`: each schedule with Edit, Pause or Resume, and Delete (confirmed)."""
+    """`/coach nudges`: each schedule with Edit, Pause or Resume, and Delete (confirmed), in the language spoken."""
     if not found:
-        text = "You have no nudges scheduled. `/coach nudge` schedules one."
+        text = _("You have no nudges scheduled. `/coach nudge` schedules one.")
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Your nudges*"}}]
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": _("*Your nudges*")}}]
     for schedule in found:
-        toggle = "resume" if schedule.paused else "pause"
+        toggle = ("resume", _("Resume")) if schedule.paused else ("pause", _("Pause"))
         blocks += [
             {"type": "section", "text": {"type": "mrkdwn", "text": describe(schedule)}},
             {"type": "actions", "elements": [
-                _button("edit", "Edit", schedule.id),
-                _button(toggle, toggle.capitalize(), schedule.id),
-                _button("delete", "Delete", schedule.id, style="danger", confirm={
-                    "title": _text("Delete this nudge?"), "text": _text("Its future firings are cancelled."),
-                    "confirm": _text("Delete"), "deny": _text("Keep it")}),
+                _button("edit", _("Edit"), schedule.id),
+                _button(*toggle, schedule.id),
+                _button("delete", _("Delete"), schedule.id, style="danger", confirm={
+                    "title": _text(_("Delete this nudge?")), "text": _text(_("Its future firings are cancelled.")),
+                    "confirm": _text(_("Delete")), "deny": _text(_("Keep it"))}),
             ]},
         ]
-    return f"You have {len(found)} nudge(s) scheduled.", blocks
+    text = ngettext("You have {count} nudge scheduled.", "You have {count} nudges scheduled.", len(found))
+    return text.format(count=len(found)), blocks
 
 
 def _button(kind: str, label: str, schedule_id: str, **extra) -> dict:
@@ -129,41 +135,45 @@ def _button(kind: str, label: str, schedule_id: str, **extra) -> dict:
             **extra}
 
 
-def register(app, engine):
-    """`/coach nudge`, `/coach nudges`, the modal's submission and the listing's buttons, on a Bolt app."""
+def register(app, engine, coach):
+    """`/coach nudge`, `/coach nudges`, the modal's submission and the listing's buttons, on a Bolt app; each said in
+    the manager's language (Coach.language_of)."""
     async def command(word: str, command: dict, context, client, respond) -> None:
         learner = learner_id(context.team_id, command["user_id"])
-        try:
-            manager = await asyncio.to_thread(forms.manager_of, engine, learner)
-        except CoachError as exc:
-            await respond(text=str(exc), response_type="ephemeral", replace_original=True)
-            return
-        if word == "nudge":
-            lessons = await asyncio.to_thread(forms.lesson_choices, engine)
-            await client.views_open(trigger_id=command["trigger_id"],
-                                    view=view(forms.NudgeForm(), lessons, manager.team, manager.timezone))
-            return
-        text, blocks = listing_blocks(await asyncio.to_thread(schedules.of_owner, engine, learner))
+        async with speaking_to(coach, learner):
+            try:
+                manager = await asyncio.to_thread(forms.manager_of, engine, learner)
+            except CoachError as exc:
+                await respond(text=str(exc), response_type="ephemeral", replace_original=True)
+                return
+            if word == "nudge":
+                lessons = await asyncio.to_thread(forms.lesson_choices, engine)
+                await client.views_open(trigger_id=command["trigger_id"],
+                                        view=view(forms.NudgeForm(), lessons, manager.team, manager.timezone))
+                return
+            text, blocks = listing_blocks(await asyncio.to_thread(schedules.of_owner, engine, learner))
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
 
     @app.view(NUDGE_VIEW)
     async def on_submit(ack, body, view, context, client):
         user, team = body["user"]["id"], context.team_id
         form = form_of(view["state"]["values"], team)
-        try:
-            manager = await asyncio.to_thread(forms.manager_of, engine, learner_id(team, user))
-            problems = await asyncio.to_thread(forms.problems, engine, manager, form)
-            if problems:
-                await ack(response_action="errors", errors=errors_of(problems))
+        async with speaking_to(coach, learner_id(team, user)):
+            try:
+                manager = await asyncio.to_thread(forms.manager_of, engine, learner_id(team, user))
+                problems = await asyncio.to_thread(forms.problems, engine, manager, form)
+                if problems:
+                    await ack(response_action="errors", errors=errors_of(problems))
+                    return
+                schedule = await asyncio.to_thread(forms.save, engine, manager, form,
+                                                   json.loads(view.get("private_metadata") or "{}").get("edit", ""))
+            except CoachError as exc:
+                await ack(response_action="errors", errors={"message": str(exc)[:150]})
                 return
-            schedule = await asyncio.to_thread(forms.save, engine, manager, form,
-                                               json.loads(view.get("private_metadata") or "{}").get("edit", ""))
-        except CoachError as exc:
-            await ack(response_action="errors", errors={"message": str(exc)[:150]})
-            return
-        await ack()
-        await client.chat_postMessage(channel=user, text=f"Scheduled: {describe(schedule)}. "
-                                                         "`/coach nudges` lists, edits and pauses your nudges.")
+            await ack()
+            text = _("Scheduled: {schedule}. `/coach nudges` lists, edits and pauses your nudges.").format(
+                schedule=describe(schedule))
+        await client.chat_postMessage(channel=user, text=text)
 
     async def ack_only(ack):
         await ack()
@@ -171,22 +181,23 @@ def register(app, engine):
     async def on_button(body, action, context, client, respond):
         kind, schedule_id = action["action_id"].removeprefix(ACTION_PREFIX), action.get("value", "")
         learner = learner_id(context.team_id, body["user"]["id"])
-        try:
-            manager = await asyncio.to_thread(forms.manager_of, engine, learner)
-            schedule = await asyncio.to_thread(forms.owned, engine, learner, schedule_id)
-            if kind == "edit":
-                lessons = await asyncio.to_thread(forms.lesson_choices, engine)
-                await client.views_open(trigger_id=body["trigger_id"], view=view(
-                    forms.NudgeForm.of(schedule), lessons, manager.team, manager.timezone, schedule_id))
+        async with speaking_to(coach, learner):
+            try:
+                manager = await asyncio.to_thread(forms.manager_of, engine, learner)
+                schedule = await asyncio.to_thread(forms.owned, engine, learner, schedule_id)
+                if kind == "edit":
+                    lessons = await asyncio.to_thread(forms.lesson_choices, engine)
+                    await client.views_open(trigger_id=body["trigger_id"], view=view(
+                        forms.NudgeForm.of(schedule), lessons, manager.team, manager.timezone, schedule_id))
+                    return
+                if kind == "delete":
+                    await asyncio.to_thread(schedules.delete, engine, schedule_id)
+                else:
+                    await asyncio.to_thread(schedules.set_paused, engine, schedule_id, kind == "pause")
+            except CoachError as exc:
+                await respond(text=str(exc), response_type="ephemeral", replace_original=False)
                 return
-            if kind == "delete":
-                await asyncio.to_thread(schedules.delete, engine, schedule_id)
-            else:
-                await asyncio.to_thread(schedules.set_paused, engine, schedule_id, kind == "pause")
-        except CoachError as exc:
-            await respond(text=str(exc), response_type="ephemeral", replace_original=False)
-            return
-        text, blocks = listing_blocks(await asyncio.to_thread(schedules.of_owner, engine, learner))
+            text, blocks = listing_blocks(await asyncio.to_thread(schedules.of_owner, engine, learner))
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
 
     app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=ack_only, lazy=[on_button])

@@ -1,6 +1,8 @@
 // The web chat without page reloads: each question joins the conversation and its answer streams in as it is
-// written. Without JavaScript the form still works (a plain GET of the page).
+// written. Without JavaScript the form still works (a plain GET of the page). What it says itself comes with the page,
+// in the learner's language (connectors/web.py: page_html).
 (function () {
+  const said = JSON.parse(document.getElementById("coach-strings").textContent);
   const form = document.getElementById("ask");
   const input = document.getElementById("q");
   const log = document.getElementById("conversation");
@@ -34,7 +36,7 @@
     const answer = document.createElement("div");
     answer.className = "pending";
     answer.setAttribute("role", "status");
-    answer.textContent = "Looking through the learning content…";
+    answer.textContent = said.thinking;
     log.append(asked, answer);
     input.value = "";
     input.disabled = true;
@@ -59,7 +61,7 @@
       });
     } catch (error) {
       answer.className = "notice";
-      answer.textContent = "The coach could not be reached. Check your connection and ask again.";
+      answer.textContent = said.unreachable;
     } finally {
       input.disabled = false;
       input.focus();

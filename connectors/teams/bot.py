@@ -16,6 +16,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from coach import addresses, posted_answers, seen
 from kernel.errors import NotFound
 from coach.directory import Address
+from coach.i18n import N_, _, speaking, supported
 from coach.messages import IncomingMessage, Reply
 from coach.ports import SendResult
 from connectors.streaming import ask_showing_progress
@@ -27,10 +28,11 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 CHANNEL_PREFIX = "teams:channel:"  # a channel as the target of a manager's nudge: teams:channel:<channel id>
-WELCOME = ("Hi{name}! I'm your learning coach. Ask me anything about how we work here: I answer from the company's "
-           "learning content and say where each answer comes from. Say *help* to see what else I can do.")
-PRIVATE_ELSEWHERE = ("I have something for you alone (a fuller answer or a lesson), but I couldn't message you "
-                     "privately: open a chat with me and ask there.")
+WELCOME = N_("Hi{name}! I'm your learning coach. Ask me anything about how we work here: I answer from the company's "
+             "learning content and say where each answer comes from. Say *help* to see what else I can do.")
+PRIVATE_ELSEWHERE = N_("I have something for you alone (a fuller answer or a lesson), but I couldn't message you "
+                       "privately: open a chat with me and ask there.")
+DONE = N_("Done.")
 _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE)
 _CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 _MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
@@ -84,8 +86,9 @@ class CoachBot(ActivityHandler):
             await self.show_nudges(context, data["coach"], data)
             return
         if choice := chosen(activity.value):  # a card button on a client that sends Action.Submit
-            outcome = await self.act(context, *choice)
-            await send(context, outcome if isinstance(outcome, Activity) else outcome or "Done.")
+            with speaking(await self.language(activity)):
+                outcome = await self.act(context, *choice)
+                await send(context, outcome if isinstance(outcome, Activity) else outcome or _(DONE))
             return
         text = question_text(activity)
         if not text:
@@ -97,7 +100,9 @@ class CoachBot(ActivityHandler):
 
     async def show_nudges(self, context: TurnContext, verb: str, data: dict) -> None:
         """A manager's nudge form or list, as a new card (see nudge_card.py)."""
-        outcome = await asyncio.to_thread(nudge_card.respond, self.engine, learner_id(context.activity), verb, data)
+        with speaking(await self.language(context.activity)):
+            outcome = await asyncio.to_thread(nudge_card.respond, self.engine, learner_id(context.activity), verb,
+                                              data)
         await send(context, card_activity(outcome) if isinstance(outcome, dict) else outcome)
 
     async def answer(self, context: TurnContext, text: str) -> None:
@@ -106,24 +111,26 @@ class CoachBot(ActivityHandler):
         learner = learner_id(activity)
         message = IncomingMessage(learner_id=learner, text=text, platform=PLATFORM, public=public,
                                   channel="channel" if public else "dm",
-                                  conversation=f"{PLATFORM}:{activity.conversation.id}")
+                                  conversation=f"{PLATFORM}:{activity.conversation.id}", locale=activity.locale or "")
         stream = Stream(context)
-        with contextlib.suppress(HttpOperationError, ClientRequestError):
-            await stream.start()  # a missing typing indicator must not cost the answer
 
         async def show(text: str) -> None:
             with contextlib.suppress(HttpOperationError, ClientRequestError):  # a missed update is harmless
                 await stream.update(text)
 
-        reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
-        if reply is None:
-            await self._deliver(stream, Activity(type="message", text=FAILED))
-            return
-        sent = await self._deliver(stream, answer_activity(reply, text_in_message=stream.streaming))
-        if sent and reply.need_id:
-            await self._posted(activity.conversation.id, reply.need_id, stream.stream_id, sent.id)
-        if reply.private and not (await self.send(learner, reply.private)).delivered:
-            await send(context, PRIVATE_ELSEWHERE)
+        with speaking(await self.language(activity)):  # until the reply says which: the progress note, an apology
+            with contextlib.suppress(HttpOperationError, ClientRequestError):
+                await stream.start()  # a missing typing indicator must not cost the answer
+            reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
+            if reply is None:
+                await self._deliver(stream, Activity(type="message", text=_(FAILED)))
+                return
+        with speaking(reply.language):
+            sent = await self._deliver(stream, answer_activity(reply, text_in_message=stream.streaming))
+            if sent and reply.need_id:
+                await self._posted(activity.conversation.id, reply.need_id, stream.stream_id, sent.id)
+            if reply.private and not (await self.send(learner, reply.private)).delivered:
+                await send(context, _(PRIVATE_ELSEWHERE))
 
     async def _posted(self, conversation_id: str, need_id: str, *message_ids: str) -> None:
         """Remember which need a message answers, for Teams' feedback buttons under it."""
@@ -132,13 +139,13 @@ class CoachBot(ActivityHandler):
 
     async def _deliver(self, stream: Stream, activity: Activity):
         """The final message, and Teams' answer to it; if Teams will not take it even after retries, say so in a
-        short message (and answer None)."""
+        short message in the language being spoken (and answer None)."""
         try:
             return await stream.finish(activity)
         except (HttpOperationError, ClientRequestError):
             log.exception("Teams did not take an answer")
             try:
-                await send(stream.context, UNDELIVERED)
+                await send(stream.context, _(UNDELIVERED))
             except (HttpOperationError, ClientRequestError):
                 log.error("Teams took neither the answer nor the apology: the learner was not told")
 
@@ -155,19 +162,22 @@ class CoachBot(ActivityHandler):
                 not isinstance(action.get("data") or {}, dict):
             return _card_error("the invoke's value is not a card action")
         if nudge_card.is_nudge_verb(action.get("verb")):  # the manager's nudge card: replaced by what follows
-            outcome = await asyncio.to_thread(nudge_card.respond, self.engine, learner_id(context.activity),
-                                              action["verb"], action.get("data") or {})
+            with speaking(await self.language(context.activity)):
+                outcome = await asyncio.to_thread(nudge_card.respond, self.engine, learner_id(context.activity),
+                                                  action["verb"], action.get("data") or {})
             body = {"statusCode": 200, "type": _CARD_RESPONSE, "value": outcome} if isinstance(outcome, dict) else \
                 {"statusCode": 200, "type": _MESSAGE_RESPONSE, "value": outcome}
             return InvokeResponse(status=200, body=body)
         choice = chosen(action.get("data"), action.get("verb"))
         if not choice:
             return _card_error("unknown action")
-        outcome = await self.act(context, *choice)
+        with speaking(await self.language(context.activity)):
+            outcome = await self.act(context, *choice)
+            done = _(DONE)
         if isinstance(outcome, Activity):  # the card is replaced by the outcome (e.g. "forget me" confirmed)
             body = {"statusCode": 200, "type": _CARD_RESPONSE, "value": outcome.attachments[0].content}
         else:
-            body = {"statusCode": 200, "type": _MESSAGE_RESPONSE, "value": outcome or "Done."}
+            body = {"statusCode": 200, "type": _MESSAGE_RESPONSE, "value": outcome or done}
         return InvokeResponse(status=200, body=body)
 
     async def rate_message(self, context: TurnContext) -> InvokeResponse:
@@ -193,13 +203,14 @@ class CoachBot(ActivityHandler):
         return InvokeResponse(status=200, body={})
 
     async def act(self, context: TurnContext, kind: str, value: str, note: str) -> Activity | str:
-        """A button under a reply: a short confirmation (str), or a card that replaces the one clicked."""
+        """A button under a reply: a short confirmation (str, in the language being spoken), or a card that replaces
+        the one clicked (in the reply's language)."""
         learner = learner_id(context.activity)
         try:
             if kind in ("helpful", "not_helpful"):
                 await asyncio.to_thread(self.coach.feedback, need_id=value, learner_id=learner,
                                         helpful=kind == "helpful", note=note)
-                return "Thanks: your feedback helps L&D improve the content."
+                return _("Thanks: your feedback helps L&D improve the content.")
             reply = await asyncio.to_thread(self.coach.act, learner, kind, value)
         except (NotFound, ValueError) as exc:
             return str(exc)
@@ -218,7 +229,17 @@ class CoachBot(ActivityHandler):
         if await asyncio.to_thread(seen.first_time, self.engine, f"teams:welcome:{activity.conversation.id}"):
             personal = activity.conversation.conversation_type == "personal"
             name = (activity.from_property.name or "").split(" ")[0] if personal else ""
-            await send(context, WELCOME.format(name=f" {name}" if name else ""))
+            with speaking(await self.language(activity)):
+                welcome = _(WELCOME).format(name=f" {name}" if name else "")
+            await send(context, welcome)
+
+    async def language(self, activity: Activity) -> str | None:
+        """What to say things in to the person of this activity outside a reply (a welcome, the nudge card, a progress
+        note before the core has answered): the coach's language for them once it knows them, else their Teams'."""
+        def of(learner: str) -> str | None:
+            return self.coach.language_of(learner) if self.coach.knows(learner) else supported(activity.locale)
+
+        return await asyncio.to_thread(of, learner_id(activity))
 
     async def on_installation_update_add(self, context: TurnContext) -> None:
         await self.remember(context)

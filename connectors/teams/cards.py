@@ -4,14 +4,13 @@ and how a card action maps back to the core's action kinds."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
+from coach.i18n import _, short_date, speaking
 from coach.messages import Action, Citation, Reply
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # what Teams renders for bots on desktop, web and mobile
 MAX_CITATIONS = 20
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEB_LINK = re.compile(r"(?:https?://|mailto:)\S+$", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
@@ -31,13 +30,19 @@ def attachment(content: dict) -> dict:
 
 
 def answer_card(reply: Reply, *, with_text: bool = True) -> dict:
-    """Notice, answer (unless the message text carries it), numbered sources, and one button per action."""
+    """Notice, answer (unless the message text carries it), numbered sources, and one button per action; the card's
+    own words in the reply's language."""
+    with speaking(reply.language):
+        return _answer_card(reply, with_text)
+
+
+def _answer_card(reply: Reply, with_text: bool) -> dict:
     body = [text_block(reply.notice, isSubtle=True, size="Small")] if reply.notice.strip() else []
     if with_text:
         body += markdown_blocks(reply.text)
     if reply.citations:
         body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": [
-            text_block("Sources", weight="Bolder", size="Small"),
+            text_block(_("Sources"), weight="Bolder", size="Small"),
             *[text_block(source_line(c), size="Small", spacing="Small") for c in reply.citations]]})
     return card(body or [text_block(reply.text)], [execute(a) for a in reply.actions])
 
@@ -82,7 +87,7 @@ def markdown_blocks(markdown: str) -> list[dict]:
 def source_line(c: Citation) -> str:
     title = (c.title.strip() or c.source_id).replace("[", "(").replace("]", ")")
     title = f"[{title}]({c.link})" if _WEB_LINK.match(c.link) else f"**{title}**"
-    return " · ".join(p for p in (f"{c.n}. {title}", c.where.strip(), f"updated {_date(c.updated_at)}") if p)
+    return " · ".join(p for p in (f"{c.n}. {title}", c.where.strip(), _updated(c)) if p)
 
 
 def execute(action: Action) -> dict:
@@ -96,7 +101,7 @@ def execute(action: Action) -> dict:
     if action.kind == "not_helpful":
         return {"type": "Action.ShowCard", "title": action.label[:60], "card": card(
             [{"type": "Input.Text", "id": "note", "isMultiline": True, "maxLength": 2000,
-              "label": "What was missing? Tell L&D (optional)"}], [button | {"title": "Send"}])}
+              "label": _("What was missing? Tell L&D (optional)")}], [button | {"title": _("Send")}])}
     return button
 
 
@@ -114,12 +119,13 @@ def citation_entity(reply: Reply) -> dict:
     entity = {"type": "https://schema.org/Message", "@type": "Message", "@context": "https://schema.org", "@id": "",
               "citation": [{"@type": "Claim", "position": c.n, "appearance": {
                   "@type": "DigitalDocument", "name": (c.title.strip() or c.source_id)[:80],
-                  "abstract": " · ".join(p for p in (c.where.strip(), f"updated {_date(c.updated_at)}") if p)[:160],
+                  "abstract": " · ".join(p for p in (c.where.strip(), _updated(c)) if p)[:160],
                   **({"url": c.link} if _WEB_LINK.match(c.link) else {})}} for c in reply.cited[:MAX_CITATIONS]]}
     if reply.mode == "generated":
         entity["additionalType"] = ["AIGeneratedContent"]
     return entity
 
 
-def _date(when: datetime) -> str:
-    return f"{when.day:02d} {_MONTHS[when.month - 1]} {when.year}"
+def _updated(c: Citation) -> str:
+    when = c.updated_at  # not strftime: that follows the server's locale
+    return _("updated {date}").format(date=short_date(when))

@@ -10,15 +10,17 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, Entity
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from coach.i18n import N_, _, speaking
 from coach.messages import Reply
 from connectors.teams import feedback
 from connectors.teams.cards import answer_card, attachment, citation_entity
 
 log = logging.getLogger(__name__)
 
-THINKING = "Looking through the learning content…"
-UNDELIVERED = ("I had an answer for you, but Teams would not take it just now. Please ask again in a minute.")
-FAILED = "Sorry, something went wrong while answering. Please try again in a minute."
+# what the learner reads, marked for the catalog: `_()` them under the learner's language where they are sent
+THINKING = N_("Looking through the learning content…")
+UNDELIVERED = N_("I had an answer for you, but Teams would not take it just now. Please ask again in a minute.")
+FAILED = N_("Sorry, something went wrong while answering. Please try again in a minute.")
 ATTEMPTS = 4  # one try and three retries
 BACKOFF_S = (0.5, 2.0, 5.0)  # unless the service says Retry-After
 MAX_WAIT_S = 30.0
@@ -66,13 +68,14 @@ def entity(fields: dict) -> Entity:
 def answer_activity(reply: Reply, *, text_in_message: bool) -> Activity:
     """In a personal chat the answer is the message text (markdown, with Teams' citation pills) and the card carries
     the sources and buttons; elsewhere the card carries everything. An answer to a question (it has a need) gets
-    Teams' feedback buttons too."""
+    Teams' feedback buttons too. The card's and the citations' own words are in the reply's language."""
     content = answer_card(reply, with_text=not text_in_message)
     activity = Activity(type=ActivityTypes.message, text=reply.text if text_in_message else "",
                         text_format="markdown", attachments=[Attachment(**_card(content))],
                         channel_data=feedback.channel_data() if reply.need_id else None)
     if reply.cited or reply.mode == "generated":
-        activity.entities = [entity(citation_entity(reply))]
+        with speaking(reply.language):
+            activity.entities = [entity(citation_entity(reply))]
     return activity
 
 
@@ -98,7 +101,7 @@ class Stream:
         if not self.streaming:
             await send(self.context, Activity(type=ActivityTypes.typing))
             return
-        response = await self._chunk(THINKING, "informative")
+        response = await self._chunk(_(THINKING), "informative")
         self.stream_id = getattr(response, "id", "") or ""
         self.streaming = bool(self.stream_id)
 

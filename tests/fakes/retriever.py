@@ -32,13 +32,14 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
 
 def passage(text: str, *, title: str, audience: Iterable[str] = ("everyone",), competencies: Iterable[str] = (),
-            source_id: str | None = None, where: str = "", dense: float = 0.8, keyword: float = 12.0) -> Passage:
+            source_id: str | None = None, where: str = "", dense: float = 0.8, keyword: float = 12.0,
+            language: str = "en") -> Passage:
     """A retrieved chunk as the hybrid retriever would return it (scores as a strong match has them)."""
     source_id = source_id or title.lower().replace(" ", "-")
     return Passage(chunk_id=f"{source_id}#0", source_id=source_id, source_key=f"{source_id}.md", title=title,
                    doc_type="md", text=text, locator={}, where=where, link=f"https://learn.example.com/{source_id}",
                    updated_at=datetime(2026, 1, 5, tzinfo=UTC), audience=tuple(audience), score=1.0, dense=dense,
-                   keyword=keyword, competencies=tuple(competencies))
+                   keyword=keyword, competencies=tuple(competencies), language=language)
 
 
 @dataclass(frozen=True)

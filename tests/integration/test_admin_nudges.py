@@ -82,7 +82,7 @@ def test_a_manager_schedules_a_nudge_for_their_team_with_the_chat_form(container
     assert schedule.recurrence == {"kind": "weekly", "days": ["mon", "thu"], "time": "08:30"}
     assert schedule.timezone == "Europe/Amsterdam" and schedule.zone_mode == "schedule"
     listing = client.get("/admin/nudges").text
-    assert "Scheduled: Ten minutes on phishing this week? - Mon, Thu at 08:30 (Europe/Amsterdam) to 1 people" in listing
+    assert "Scheduled: Ten minutes on phishing this week? - Mon, Thu at 08:30 (Europe/Amsterdam) to 1 person" in listing
     assert f'data-schedule="{schedule.id}"' in listing and f'href="/admin/nudges/{schedule.id}"' in listing
     assert audited(container, "nudge-created") == [("max@example.com", schedule.id)]
     detail = accounts.latest_audit(container.engine, action="nudge-created")[0].detail

@@ -132,7 +132,7 @@ def test_learners_set_their_lesson_hours_see_their_lessons_and_forget_me_deletes
         due = db.get(ReviewCard, ("sam", "report-phishing")).due
     assert (due.hour, due.minute) == (9, 0)  # 10:00 in Amsterdam: inside Sam's own hours
     profile = ask(coach, "what do you know about me?").text
-    assert "1 micro-lesson(s) done (1 quiz answer(s) right, 0 wrong); next review 2026-11-30" in profile
+    assert "1 micro-lesson done (1 quiz answer(s) right, 0 wrong); next review 2026-11-30" in profile
     assert coach.export("sam")["lessons"]["lessons_done"] == ["report-phishing"]
     coach.act("sam", "forget_confirm")
     with session(container.engine) as db:

@@ -77,10 +77,10 @@ def test_learners_ask_in_chat_what_is_kept_and_to_be_forgotten(container, tmp_pa
     assert [n.id for n in needs_of(container.engine, "U3")] == [asked.need_id]  # not logged as a question
 
     confirm = coach.ask(IncomingMessage(learner_id="U3", text="Forget me!"))
-    assert "1 question(s)" in confirm.text and [a.kind for a in confirm.actions] == ["forget_confirm", "cancel"]
+    assert "the 1 question I keep" in confirm.text and [a.kind for a in confirm.actions] == ["forget_confirm", "cancel"]
     assert coach.act("U3", "cancel").text.startswith("Cancelled") and needs_of(container.engine, "U3")
     done = coach.act("U3", "forget_confirm")
-    assert "deleted your profile and 1 question(s)" in done.text
+    assert "deleted your profile and 1 question." in done.text
     assert coach.export("U3") == {"learner_id": "U3", "profile": None, "questions": [], "reachable_in": [],
                                   "lessons": NO_LESSONS}
     assert "nothing to forget" in coach.ask(IncomingMessage(learner_id="U3", text="delete my data")).text

@@ -358,7 +358,7 @@ def test_the_coach_follows_up_a_lesson_offer_the_next_working_day_and_batches_du
     follow_up = next(iter(platform.to("sam")))
     assert follow_up.startswith("Yesterday you asked about information security") and "Report phishing fast" in follow_up
     reviews = platform.to("ana")
-    assert len(reviews) == 2 and reviews[0].startswith("2 quick review(s) are due: **Handle a complaint**, **Spend your")
+    assert len(reviews) == 2 and reviews[0].startswith("2 quick reviews are due: **Handle a complaint**, **Spend your")
 
 
 def test_the_app_server_dispatches_nudges_when_no_other_worker_does_and_takes_over_from_one_that_stops(tmp_path, embedder, caplog):

@@ -47,7 +47,7 @@ def test_learners_see_and_delete_what_is_kept_from_the_web_chat(container, tmp_p
     assert len(browser.get("/api/me").json()["questions"]) == 1
 
     confirm = browser.get("/", params={"q": "forget me"}).text
-    assert 'value="forget_confirm"' in confirm and "1 question(s)" in confirm
+    assert 'value="forget_confirm"' in confirm and "the 1 question I keep" in confirm
     assert "I keep nothing about you now" in browser.post("/action", data={"kind": "forget_confirm"}).text
     assert browser.get("/api/me").json()["questions"] == []
 
@@ -97,3 +97,44 @@ def test_a_micro_lesson_in_the_web_chat_is_shown_taught_and_graded(container, tm
     assert 'value="report-phishing:0"' in lesson
     graded = client.post("/action", data={"kind": "answer", "value": "report-phishing:0"}).text
     assert "Right! Yes, that is how it works." in graded and "<strong>Why:</strong>" in graded
+
+
+DUTCH_BROWSER = {"Accept-Language": "nl-NL,nl;q=0.9"}
+
+
+def test_the_chat_page_speaks_the_browsers_language(container):
+    from coach.i18n import _, speaking
+
+    page = TestClient(create_app(container)).get("/", headers=DUTCH_BROWSER).text
+    assert '<html lang="nl">' in page
+    strings = json.loads(re.search(r'<script type="application/json" id="coach-strings">(.*?)</script>', page).group(1))
+    with speaking("nl"):
+        assert strings == {"thinking": _("Looking through the learning content…"),
+                           "unreachable": _("The coach could not be reached. Check your connection and ask again.")}
+        assert f"<title>{_('Learning coach')}</title>" in page and f'<button type="submit">{_("Ask")}</button>' in page
+    english = TestClient(create_app(container)).get("/", headers={"Accept-Language": "fr-FR,en;q=0.5"}).text
+    assert '<html lang="en">' in english and '"thinking": "Looking through the learning content\\u2026"' in english
+
+
+def test_an_answer_for_a_dutch_browser_is_said_in_dutch(container, tmp_path):
+    from coach.i18n import _, speaking
+
+    container.knowledge.ingest([write_content(tmp_path / "content")])
+    browser = TestClient(create_app(container))
+    asked, ask = [], container.coach.ask
+
+    def recording(message, on_partial=None):
+        asked.append(message)
+        return ask(message, on_partial)
+
+    container.coach.ask = recording
+    question = {"question": "report phishing?"}  # too short to say its language: the browser's decides
+    reply = browser.post("/api/ask", json=question, headers=DUTCH_BROWSER).json()
+    assert asked[-1].locale == "nl" and reply["language"] == "nl" and reply["citations"]
+    assert browser.post("/api/ask", json=question).json()["language"] == "en" and asked[-1].locale == ""
+
+    with browser.stream("POST", "/api/ask/stream", json=question, headers=DUTCH_BROWSER) as response:
+        [event] = [json.loads(line) for line in response.iter_lines() if line]
+    assert event["reply"]["language"] == "nl"
+    with speaking("nl"):
+        assert f"<h2>{_('Sources')}</h2>" in event["html"]

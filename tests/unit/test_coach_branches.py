@@ -81,7 +81,7 @@ def test_self_service_intents_are_answered_here_without_searching_or_logging_a_n
 
 def test_a_self_service_reply_asked_in_a_channel_goes_to_the_asker_alone(rig):
     reply = ask(rig, "what do you know about me?", channel="channel", public=True)
-    assert reply.text == ANSWERED_PRIVATELY.text and reply.private is not None
+    assert reply.text == ANSWERED_PRIVATELY and reply.private is not None
     assert reply.private.actions == [Action("forget", "Forget me")]
 
 
@@ -269,7 +269,7 @@ def test_forget_asks_first_and_forget_confirm_deletes_everything(rig):
     assert rig.coach.act("ana", "cancel").text == "Cancelled: nothing was changed."
     assert len(needs_of(rig.engine, "ana")) == 1
     done = rig.coach.act("ana", "forget_confirm")
-    assert done.text.startswith("Done: I deleted your profile and 1 question(s)")
+    assert done.text.startswith("Done: I deleted your profile and 1 question.")
     assert needs_of(rig.engine, "ana") == []
 
 
