@@ -29,7 +29,8 @@ _language: ContextVar[str] = ContextVar("coach_language", default=LANGUAGES[0])
 
 @cache
 def _catalog(language: str) -> _gettext.NullTranslations:
-    # a missing catalog (a packaging slip, caught by tests and the wheel check) falls back to English, never fails a reply
+    # a missing catalog (a packaging slip, caught by tests and the wheel check) falls back to English: a reply never
+    # fails on it
     return _gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
 
 

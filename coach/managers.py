@@ -20,7 +20,8 @@ from coach.store.models import Learner, TeamFocus
 _FOCUS = re.compile(r"^(?:set )?(?:our |my |the )?(?:team(?:'s)? )?focus(?: on| to|:)? (?P<what>.+)$|"
                     r"^(?:zet )?(?:de |ons |mijn )?(?:team)?focus(?: op|:)? (?P<wat>.+)$", re.I)
 _NEEDS = re.compile(r"^(?:what does|what do) (?:my|our) team ask(?:s)? about\??$|^(?:my |our )?team(?:'s)? needs\??$|"
-                    r"^(?:waar|wat) vraagt (?:mijn|ons) team (?:naar|over)\??$|^(?:de )?behoeften van (?:mijn|ons) team\??$",
+                    r"^(?:waar|wat) vraagt (?:mijn|ons) team (?:naar|over)\??$|"
+                    r"^(?:de )?behoeften van (?:mijn|ons) team\??$",
                     re.I)
 
 
@@ -77,7 +78,8 @@ def _focus(engine: Engine, framework: Framework, manager: Learner, what: str) ->
     if unknown or not chosen:
         known = ", ".join(c.name for c in framework.competencies)
         text = (_("I don't know {names} as a competency. Choose from: {known}.") if unknown else
-                _("I don't know that as a competency. Choose from: {known}.")).format(names=", ".join(unknown), known=known)
+                _("I don't know that as a competency. Choose from: {known}."))
+        text = text.format(names=", ".join(unknown), known=known)
         return Reply(text=text, mode="service")
     set_focus(engine, manager.team, list(dict.fromkeys(chosen)), manager.id)
     names = ", ".join(c.name for c in framework.competencies if c.id in chosen)

@@ -25,13 +25,15 @@ _INTENTS = {
                              r"erase (all )?my data)( please)?$"),
         "pause": re.compile(r"^(pause|stop|unsubscribe|mute)( (nudges|reminders|lessons|messages))?$"),
         "resume": re.compile(r"^(resume|unpause|unmute|start again)( (nudges|reminders|lessons|messages))?$"),
-        "lesson": re.compile(r"^(lesson|a lesson|(suggest|give me|start) a (micro )?lesson|what should i learn( next)?)$"),
+        "lesson": re.compile(r"^(lesson|a lesson|(suggest|give me|start) a (micro )?lesson|"
+                             r"what should i learn( next)?)$"),
         "help": re.compile(r"^(help|\?|what can you do|how does this work)$"),
         "preference": re.compile(r"^(i prefer |prefer |i want |make (my )?lessons )?(\d{1,2}) ?min(ute)?s?( long)?"
                                  r"( lessons?)?$|^(send (me )?|i want |only )?lessons (only )?(between|from) "
                                  r"(\d{1,2}) (and|to|until) (\d{1,2})$"),
         "language": re.compile(r"^(please )?(speak|talk|answer|reply|write)( to me)?( in)? (dutch|english)( please)?$|"
-                               r"^(switch|change|set) (the |my )?language to (dutch|english)$|^(dutch|english) please$"),
+                               r"^(switch|change|set) (the |my )?language to (dutch|english)$|"
+                               r"^(dutch|english) please$"),
     },
     "nl": {
         "export": re.compile(r"wat (weet|bewaar|onthoud|heb) (je|jij) (over|van) (mij|me)|"
@@ -141,7 +143,8 @@ def respond(engine: Engine, learner_id: str, intent: str, text: str = "", now: d
         update_profile(engine, learner_id, paused=intent == "pause")
         if intent == "pause":
             return Reply(text=_("Paused: I won't send you nudges or lessons until you say *resume*. "
-                                "You can still ask me anything."), mode="service", actions=[Action("resume", _("Resume"))])
+                                "You can still ask me anything."), mode="service",
+                         actions=[Action("resume", _("Resume"))])
         return Reply(text=_("Welcome back: nudges and lessons are on again."), mode="service")
     return Reply(text=_(HELP), mode="service")
 

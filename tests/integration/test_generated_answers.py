@@ -52,7 +52,8 @@ def test_streamed_answer_with_citations_and_a_recorded_exchange(tmp_path, embedd
     assert "Answer in English" in system  # the learner's language, whatever the passages' (prompts/answer.v2.md)
     assert "merit budget" not in system  # restricted content never reaches the prompt of a non-manager
     [record] = exchanges(container)
-    assert (record.template, record.template_version, record.model, record.outcome) == ("answer", "v2", "coach-model", "answered")
+    assert (record.template, record.template_version, record.model, record.outcome) == \
+        ("answer", "v2", "coach-model", "answered")
     assert record.chunk_ids == [p.chunk_id for p in decision.passages] and record.input_tokens == 120
     assert record.output_tokens == 8  # as the server reported it
 

@@ -72,7 +72,7 @@ def test_self_service_in_dutch_is_understood_and_answered_in_dutch(rig):
 
 
 def test_extractive_answers_say_when_they_quote_content_in_another_language(rig):
-    """(Dutch questions finding English content is the embedding model's part: tests/integration/test_multilingual.py.)"""
+    """(Dutch questions finding English content is the embedding model's part: test_multilingual.py.)"""
     update_profile(rig.engine, "eli", preferences={"language": "nl"})  # "spreek Nederlands"
     reply = ask(rig, "How do I report a phishing e-mail?", learner="eli")
     assert not reply.abstained and reply.language == "nl"
