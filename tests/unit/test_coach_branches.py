@@ -18,22 +18,10 @@ from coach.store.models import ModelExchange
 from sqlmodel import select
 from tests.fakes.chat_model import FakeChatModel
 from tests.integration.lesson_files import load_test_lessons
-from tests.unit.coach_rig import SECRET, build, migrated_template
+from tests.unit.coach_rig import SECRET, build
 
 PHISHING_Q = "How do I report a phishing e-mail?"
 MERIT_Q = "What is the merit budget in the salary review?"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return migrated_template(tmp_path_factory.mktemp("db"))
-
-
-@pytest.fixture
-def rig(template, tmp_path):
-    built = build(template, tmp_path)
-    yield built
-    built.engine.dispose()
 
 
 @pytest.fixture

@@ -10,21 +10,9 @@ from coach.i18n import _, speaking
 from coach.learners import find, language_of, update_profile
 from coach.messages import IncomingMessage
 from tests.fakes.chat_model import FakeChatModel
-from tests.unit.coach_rig import build, migrated_template
+from tests.unit.coach_rig import build
 
 OFF_TOPIC_NL = "wat is de beste pizzeria in Napels?"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return migrated_template(tmp_path_factory.mktemp("db"))
-
-
-@pytest.fixture
-def rig(template, tmp_path):
-    built = build(template, tmp_path)
-    yield built
-    built.engine.dispose()
 
 
 def dutch(text: str) -> str:
