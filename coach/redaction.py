@@ -1,24 +1,27 @@
 """Personal data out of learner questions before they reach the needs log or any language model.
 
-Plain `re` with checksum validators (IBAN mod-97, card Luhn) rather than presidio + pattern recognizers: on our
-cases presidio missed phone formats and took times and section numbers for phones and IPs, cost ~8x the time per
-question (~0.85 ms vs ~0.1 ms) and ~1.2 s of import, and pulls in spaCy and phonenumbers (~250 MB) for an NER it
-cannot use here, since no NER model ships on PyPI officially.
+Patterns find candidates, well-kept validators decide: libphonenumber's metadata (`phonenumbers`) for phone
+numbers, python-stdnum's eleven-test for Dutch BSNs, IBAN mod-97 and card Luhn here. Presidio was measured and
+dropped: on our cases it missed phone formats and took times and section numbers for phones and IPs, cost ~8x the time
+per question (~0.85 ms vs ~0.1 ms) and ~1.2 s of import, and pulls in spaCy (~250 MB) for an NER it cannot use here,
+since no NER model ships on PyPI officially.
 
 Structured entities (e-mail, phone, IBAN, card, Dutch BSN, IPv4, employee id, chat mentions, secrets in URL query
-strings)
-are found by pattern and validated, so amounts, dates, times, percentages and section numbers stay as they are.
+strings) are found by pattern and validated, so amounts, dates, times, percentages and section numbers stay as they
+are.
 Person names are best effort (coach/person_names.py): names from the directory and capitalised names after cues.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import phonenumbers
 from stdnum.nl import bsn
 
 from coach.person_names import NameIndex
@@ -100,11 +103,13 @@ _GROUP_END = re.compile(r"[0-9)](?![0-9])")
 _US_PHONE = re.compile(r"(?:1[ \-.]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[ \-.])[0-9]{3}[ \-.][0-9]{4}")
 _DATE_LIKE = re.compile(
     r"[0-9]{1,2}([./\-])[0-9]{1,2}\1(?:[0-9]{2}|[0-9]{4})|[0-9]{4}([./\-])[0-9]{1,2}\2[0-9]{1,2}")
-# Total digits (country code included) for common country codes; others: 8-15 (E.164).
-_COUNTRY_DIGITS = {"1": (11,), "31": (11,), "44": (11, 12), "32": (10, 11), "33": (11,), "34": (11,),
-                   "39": tuple(range(10, 14)), "41": (11,), "43": tuple(range(9, 16)), "45": (10,),
-                   "46": tuple(range(9, 13)), "47": (10,), "48": (11,), "49": tuple(range(9, 16)), "351": (12,),
-                   "352": tuple(range(9, 15)), "353": (11, 12), "91": (12,), "61": (11,), "65": (10,)}
+# Numbers written without a country code are read as numbers of these countries, in this order (the coach's users
+# are mostly in the Netherlands and its neighbours); a "+" or "00" prefix names the country itself. Not Germany:
+# its national numbers have no fixed length, so "0612345678 10" would read as one number.
+_NATIONAL_REGIONS = ("NL", "BE", "GB")
+_COMPANY_TYPES = frozenset((phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE,
+                            phonenumbers.PhoneNumberType.SHARED_COST, phonenumbers.PhoneNumberType.UAN))
+
 
 def _luhn(digits: str) -> bool:
     total = 0
@@ -124,31 +129,54 @@ def _iban_ok(compact: str) -> bool:
     return int(number) % 97 == 1
 
 
+@functools.lru_cache(maxsize=4096)
 def _phone_ok(candidate: str) -> bool:
-    intl = candidate.startswith(("+", "(+"))
-    body = candidate
-    if not intl and candidate.startswith("00") and len(candidate) > 2 and candidate[2] != "0":
-        intl, body = True, candidate[2:]
+    """A person's phone number by libphonenumber's metadata (the `phonenumbers` package), in the country named by a
+    "+" or "00" prefix, else in `_NATIONAL_REGIONS` for a number with a trunk 0 (the first where it is valid
+    decides), else in North America for a number shaped like one. See `_personal_number`."""
     last = re.search(r"([0-9]+)\)?$", candidate)
     if last is None or len(last.group(1)) < 2:
         return False
-    if intl:
-        digits = re.sub(r"[^0-9]", "", body.replace("(0)", "", 1))
-        if not 8 <= len(digits) <= 15 or digits[0] == "0":
-            return False
-        for size in (3, 2, 1):
-            lengths = _COUNTRY_DIGITS.get(digits[:size])
-            if lengths is not None:
-                return len(digits) in lengths
-        return True
+    if candidate.startswith(("+", "(+")):
+        return candidate[1 + candidate.startswith("(+"):].lstrip(" \u00a0(")[:1] != "0" and \
+            _personal_number(candidate, (None,))
+    if candidate.startswith("00") and len(candidate) > 2 and candidate[2] != "0":
+        return _personal_number("+" + candidate[2:], (None,))
     if "(0)" in candidate:
         return False
-    digits = re.sub(r"[^0-9]", "", candidate)
-    if digits[0] == "0":
-        if digits[1] == "0" or len(re.match(r"\(?([0-9]*)", candidate).group(1)) < 2 or _DATE_LIKE.fullmatch(candidate):
+    if candidate.lstrip("(").startswith("0"):
+        if len(re.match(r"\(?([0-9]*)", candidate).group(1)) < 2 or _DATE_LIKE.fullmatch(candidate):
             return False
-        return len(digits) == 10 or (len(digits) == 11 and digits[1] in "123789")
-    return _US_PHONE.fullmatch(candidate) is not None
+        return _personal_number(candidate, _NATIONAL_REGIONS)
+    return _US_PHONE.fullmatch(candidate) is not None and _personal_number(candidate, ("US",))
+
+
+def _personal_number(candidate: str, regions: tuple[str | None, ...]) -> bool:
+    """Valid in the first of `regions` where it is, and not a company's number there (toll-free, premium,
+    shared-cost, company-wide: helplines, and "0900-1700" is more often a time range); or valid nowhere, but where
+    all fixed lines or all mobiles have one length (the UK's mobiles, North America), exactly that long: the reserved
+    fictional ranges (07700 900xxx, 555-xxxx) and ranges newer than the metadata count too."""
+    numbers = []
+    for region in regions:
+        try:
+            numbers.append(phonenumbers.parse(candidate, region))
+        except phonenumbers.NumberParseException:
+            continue
+    for number in numbers:
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.number_type(number) not in _COMPANY_TYPES
+    return any(len(str(number.national_number)) in
+               _one_length(phonenumbers.region_code_for_country_code(number.country_code)) for number in numbers)
+
+
+@functools.cache
+def _one_length(region: str) -> frozenset[int]:
+    """The lengths of national numbers for the fixed lines and the mobiles of `region` that have one length only."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return frozenset()
+    return frozenset(desc.possible_length[0] for desc in (metadata.fixed_line, metadata.mobile)
+                     if desc is not None and len(desc.possible_length) == 1)
 
 
 class Redactor:
