@@ -10,12 +10,20 @@ from coach.conversation import retrieval_context
 from kernel.errors import ModelUnavailable
 from coach.extractive import Embed, Sentence, choose, score_sentences
 from coach.generation import AnswerWriter, MalformedAnswer
+from coach.ports import Cancel
 from coach.i18n import N_, _, current
 from coach.messages import Action, Citation, IncomingMessage, Reply
 from kernel.ports import EVERYONE, Passage, Retrieval, Retriever
 
 MAX_SOURCES = 5
 FALLBACK_NOTICE = N_("The language model is not answering right now, so here are the relevant passages, quoted.")
+# by why the model's answer is not shown (ModelUnavailable.outcome, or the check it failed)
+FALLBACK_NOTICES = {
+    "budget": N_("The language model took too long, so here are the relevant passages, quoted."),
+    "busy": N_("The language model is busy with other questions, so here are the relevant passages, quoted."),
+    "checked": N_("The language model's answer did not pass the coach's checks, so here are the relevant passages, "
+                  "quoted."),
+}
 QUOTED_FROM = N_("From the learning content:")
 # quoted in its own language: said briefly when that is not the one the learner is spoken to in
 QUOTED_IN = {"en": N_("From the learning content, in English:"), "nl": N_("From the learning content, in Dutch:")}
@@ -69,18 +77,22 @@ class Answerer:
         return Decision(context, passages, sentences, values, probability, probability >= self.abstention.threshold)
 
     def answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None, *,
-               retrieval: Retrieval | None = None, write: bool = True) -> tuple[Decision, Reply]:
-        """`on_partial` receives the answer text so far while a model writes it (connectors update a placeholder).
-        `write=False`: quoted from the passages even with a model configured."""
+               retrieval: Retrieval | None = None, write: bool = True,
+               cancel: Cancel | None = None) -> tuple[Decision, Reply]:
+        """`on_partial` receives the answer text so far while a model writes it (connectors update a placeholder);
+        `cancel` stops the model when the learner is gone. `write=False`: quoted even with a model configured."""
         decision = self.decide(message, retrieval)
         if not decision.answered:
             return decision, declined()
         if self.writer is None or not write:
             return decision, extractive_reply(decision)
         try:
-            written = self.writer.write(message.text, decision.context[:1], decision.passages, on_partial)
-        except (ModelUnavailable, MalformedAnswer):
-            return decision, replace(extractive_reply(decision), notice=_(FALLBACK_NOTICE))
+            written = self.writer.write(message.text, decision.context[:1], decision.passages, on_partial, cancel)
+        except ModelUnavailable as exc:
+            notice = FALLBACK_NOTICES.get(exc.outcome, FALLBACK_NOTICE)
+            return decision, replace(extractive_reply(decision), notice=_(notice))
+        except MalformedAnswer:
+            return decision, replace(extractive_reply(decision), notice=_(FALLBACK_NOTICES["checked"]))
         if written is None:  # the model's judgement: the passages do not answer it
             decision.answered = False
             return decision, declined()

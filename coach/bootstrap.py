@@ -56,7 +56,8 @@ def build_chat_model(settings: Settings) -> ChatModel | None:
         return None
     from llm.openai_chat import OpenAIChatModel
 
-    return OpenAIChatModel(base_url=settings.llm_base_url, api_key=settings.llm_api_key, model=settings.llm_model)
+    return OpenAIChatModel(base_url=settings.llm_base_url, api_key=settings.llm_api_key, model=settings.llm_model,
+                           max_tokens=settings.llm_max_tokens, concurrency=settings.llm_concurrency)
 
 
 def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = None, chroma_client=None,
@@ -82,19 +83,21 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
         fusion=settings.retrieval_fusion,
     )
     knowledge = KnowledgeBase(engine=engine, ingestor=ingestor, retriever=retriever)
+    cosine = thresholds.for_embedder(embedder.name)  # calibrated per embedding model
     answerer = Answerer(retriever=knowledge, embed=embedder.embed_passages,
                         abstention=AbstentionModel.for_embedder(embedder.name),
                         groups_of=lambda learner_id: groups_of(engine, learner_id) or [],
                         writer=chat_model and AnswerWriter(model=chat_model, template=prompts.load("answer"),
                                                            engine=engine, company=settings.company_name,
-                                                           budget_s=settings.llm_budget_s))
+                                                           budget_s=settings.llm_budget_s,
+                                                           embed=embedder.embed_passages,
+                                                           support=cosine["answer_support"]))
     framework = Framework.load(settings.competencies_file)
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(),
                   framework=framework, human_contact=settings.human_contact,
                   rate=RateLimiter(settings.questions_per_minute,
                                    asked_since=lambda learner, since: needs.asked_since(engine, learner, since)),
                   find_source=knowledge.find, min_group=settings.privacy_min_group)
-    cosine = thresholds.for_embedder(embedder.name)  # calibrated per embedding model
     drafter = LessonDrafter(model=chat_model, knowledge=knowledge, engine=engine, framework=framework,
                             company=settings.company_name, relevant=cosine["gap_relevant"])
     similarity = cosine["gap_similarity"] if settings.gap_similarity is None else settings.gap_similarity

@@ -16,6 +16,7 @@ from coach.directory import Address, Directory
 from coach.i18n import _, speaking
 from coach.lessons.service import Lessons
 from coach.messages import IncomingMessage, Reply
+from coach.ports import Cancel
 from coach.rate_limit import SLOW_DOWN, RateLimiter
 from coach.redaction import Redactor
 from kernel.language import written_in
@@ -48,22 +49,23 @@ class Coach:
         they chose, else the one they last wrote in, else their platform's."""
         return self.directory.language_of(learner_id)
 
-    def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None) -> Reply:
+    def ask(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None,
+            cancel: Cancel | None = None) -> Reply:
         """Personal data is redacted first: it never reaches the needs log, an embeddings endpoint or a model.
 
         What a learner says about themselves ("what do you know about me", "forget me", "pause", "help", "speak
         Dutch") is handled here, is not a learning need and is not logged. `on_partial` receives the answer so far
-        while a model writes. The reply is said in the learner's language (Directory.language_for).
+        while a model writes; `cancel`, once set (the learner's request went away), stops the model. The reply is said in the learner's language (Directory.language_for).
         """
         intent = self_service.intent_of(message.text)
         said_in = intent[1] if intent else written_in(message.text)
         language = (self_service.chosen_language(message.text) if intent and intent[0] == "language" else
                     self.directory.language_for(message.learner_id, said_in=said_in, locale=message.locale))
         with speaking(language):
-            return self._ask(message, intent[0] if intent else None, on_partial)
+            return self._ask(message, intent[0] if intent else None, on_partial, cancel)
 
     def _ask(self, message: IncomingMessage, intent: str | None,
-             on_partial: Callable[[str], None] | None) -> Reply:
+             on_partial: Callable[[str], None] | None, cancel: Cancel | None) -> Reply:
         if (role_intent := managers.intent_of(message.text)) and (reply := managers.respond(
                 self.engine, self.framework, message.learner_id, role_intent, message.text, self.min_group)):
             return to_asker(reply, message)
@@ -81,19 +83,20 @@ class Coach:
                            history=tuple(replace(t, text=self.redactor.redact(t.text).text) for t in message.history))
         # placeholders such as <EMAIL> say nothing about the topic: searched without them, logged with them
         searched = replace(redacted, text=_PLACEHOLDER.sub(" ", redacted.text).strip() or redacted.text)
-        decision, reply = self._answer(searched, on_partial)
+        decision, reply = self._answer(searched, on_partial, cancel)
         need = self._log(redacted, decision, reply.private or reply)
         if message.conversation:
             conversation_turns.remember(self.engine, message.conversation, need_id=need.id, reply=reply.text)
         return self._point_of_need(with_need(reply, need.id), message, need.topics)
 
-    def _answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None) -> tuple[Decision, Reply]:
+    def _answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None,
+                cancel: Cancel | None) -> tuple[Decision, Reply]:
         if not (message.public and not message.shared and self.answerer.groups_of(message.learner_id)):
-            return self.answerer.answer(message, on_partial)
+            return self.answerer.answer(message, on_partial, cancel=cancel)
         # the channel sees the `everyone` answer; what only this learner may read goes to them alone, quoted
         # (searched once for both; one model call at most, for the answer the channel reads)
         public, whole = self.answerer.retrieve_split(message)
-        decision, reply = self.answerer.answer(message, on_partial, retrieval=public)
+        decision, reply = self.answerer.answer(message, on_partial, retrieval=public, cancel=cancel)
         if {p.source_id for p in whole.passages} - {p.source_id for p in public.passages}:
             fuller_decision, fuller = self.answerer.answer(replace(message, public=False), retrieval=whole,
                                                            write=False)

@@ -15,15 +15,23 @@ class Completion:
     text: str
     input_tokens: int = 0
     output_tokens: int = 0
+    finish_reason: str = "stop"  # "length": the model ran to its token limit, so the text is cut off
+
+
+class Cancel(Protocol):
+    """Set when the learner's request went away (a threading.Event does): the model call stops and frees the model."""
+
+    def is_set(self) -> bool: ...
 
 
 class ChatModel(Protocol):
-    """A chat model behind any OpenAI-compatible endpoint; raises ModelUnavailable when it cannot answer in time."""
+    """A chat model behind any OpenAI-compatible endpoint. Raises ModelUnavailable (with its `outcome`: unavailable,
+    budget, busy, cancelled) when it cannot answer within `budget_s` of wall-clock time, retries included."""
 
     name: str
 
     def complete(self, system: str, user: str, *, on_delta: Callable[[str], None] | None = None,
-                 budget_s: float = 20.0) -> Completion: ...
+                 budget_s: float = 20.0, cancel: Cancel | None = None) -> Completion: ...
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     llm_base_url: str = Field(default="", alias="LLM_BASE_URL")
     llm_api_key: str = Field(default="", alias="LLM_API_KEY")
     llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
-    llm_budget_s: float = Field(default=20.0, alias="LLM_BUDGET_S")  # retries included; then extractive fallback
+    # one wall-clock deadline per question: waiting for a slot, connecting, the whole stream, retries; then quoted
+    llm_budget_s: float = Field(default=20.0, gt=0, alias="LLM_BUDGET_S")
+    llm_max_tokens: int = Field(default=400, ge=16, alias="LLM_MAX_TOKENS")  # the answer's token limit
+    llm_concurrency: int = Field(default=4, ge=1, alias="LLM_CONCURRENCY")  # model calls at once (1: a one-slot server)
     company_name: str = Field(default="the company", alias="COACH_COMPANY_NAME")
     # who learners are pointed to when they ask for a person (a channel, a mailbox, a team)
     human_contact: str = Field(default="", alias="COACH_HUMAN_CONTACT")  # "": "the L&D team", in the learner's language

@@ -6,10 +6,12 @@ Each browser gets a random learner id in a cookie, so its questions, feedback, e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import secrets
+import threading
 from html import escape
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from coach.messages import IncomingMessage, Reply
 router = APIRouter()
 log = logging.getLogger(__name__)
 COOKIE = "coach_learner"
+DISCONNECT_POLL_S = 0.5
 SCRIPT = (Path(__file__).parent / "static" / "chat.js").read_text()
 FAILED = N_("Something went wrong while answering. Please ask again; if it keeps happening, tell the L&D team.")
 
@@ -182,36 +185,51 @@ def api_ask(request: Request, body: AskBody) -> Response:
 async def api_ask_stream(request: Request, body: AskBody) -> Response:
     """Newline-delimited JSON: `{"partial": text so far}` while a model writes, then `{"reply", "html"}` (or
     `{"error"}`, in the browser's language). The answer is made in a worker thread; partial texts that pile up are
-    sent as the latest one."""
+    sent as the latest one. When the browser goes away the model call is cancelled: it stops generating."""
     learner, coach = learner_of(request), request.app.state.container.coach
     loop, events, language = asyncio.get_running_loop(), asyncio.Queue(), browser_language(request)
+    cancel = threading.Event()
 
     def work() -> None:
         try:
             reply = coach.ask(body.message(learner, language),
-                              lambda text: loop.call_soon_threadsafe(events.put_nowait, text))
+                              lambda text: loop.call_soon_threadsafe(events.put_nowait, text), cancel)
             loop.call_soon_threadsafe(events.put_nowait, reply)
         except Exception as exc:  # the learner gets a reply whatever happened; the details go to the log
             log.exception("web chat answer failed")
             loop.call_soon_threadsafe(events.put_nowait, exc)
 
+    async def next_event():
+        while True:  # the browser may leave while nothing is sent: look every half second
+            with contextlib.suppress(asyncio.TimeoutError):
+                return await asyncio.wait_for(events.get(), DISCONNECT_POLL_S)
+            if await request.is_disconnected():
+                raise ConnectionError("the browser went away")
+
     async def stream():
         worker = loop.run_in_executor(None, work)
-        while True:
-            item = await events.get()
-            while isinstance(item, str) and not events.empty():
-                item = events.get_nowait()
-            if isinstance(item, str):
-                yield json.dumps({"partial": item}) + "\n"
-                continue
-            if isinstance(item, Reply):
-                yield json.dumps({"reply": as_json(item), "html": render(item)}) + "\n"
-            else:
-                with speaking(language):
-                    failed = _(FAILED)
-                yield json.dumps({"error": failed}) + "\n"
-            break
-        await worker
+        try:
+            while True:
+                item = await next_event()
+                while isinstance(item, str) and not events.empty():
+                    item = events.get_nowait()
+                if isinstance(item, str):
+                    yield json.dumps({"partial": item}) + "\n"
+                    continue
+                if isinstance(item, Reply):
+                    yield json.dumps({"reply": as_json(item), "html": render(item)}) + "\n"
+                else:
+                    with speaking(language):
+                        failed = _(FAILED)
+                    yield json.dumps({"error": failed}) + "\n"
+                break
+        except (ConnectionError, asyncio.CancelledError, GeneratorExit):
+            cancel.set()
+            log.info("the browser went away; the model call is cancelled")
+            raise
+        finally:
+            if not cancel.is_set():
+                await worker
 
     return with_cookie(StreamingResponse(stream(), media_type="application/x-ndjson"), learner)
 

@@ -14,7 +14,13 @@ class NotFound(CoachError):
 
 
 class ModelUnavailable(CoachError):
-    """The language model failed (timeout, rate limit, server error) within the time budget."""
+    """The language model gave no usable answer within the time budget: `outcome` says why (unavailable: errors or
+    no answer; budget: the deadline passed while it wrote; busy: no free slot in time; cancelled: the learner's
+    request went away), `output_tokens` how much it streamed before that."""
+
+    def __init__(self, message: str, *, outcome: str = "unavailable", output_tokens: int = 0) -> None:
+        super().__init__(message)
+        self.outcome, self.output_tokens = outcome, output_tokens
 
 
 class Forbidden(CoachError):

@@ -32,6 +32,9 @@ FAILED = N_("Sorry, something went wrong while I was answering. Please ask again
 PRIVATELY = N_("Only you can see this.")
 CONTEXT_TURNS = 6
 STREAM_TEXT_LIMIT = 12_000  # characters of markdown_text in one stream call
+# Slack's errors that mean no answer can reach the learner here: the model call is cancelled
+UNREACHABLE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "account_inactive", "token_revoked",
+                         "invalid_auth", "team_access_not_granted"})
 @dataclass(frozen=True)
 class Place:
     """Where a question was asked and where its answer goes."""
@@ -150,9 +153,12 @@ class Replier:
                                                blocks=placeholder_blocks(_(THINKING)))
         where = {"channel": posted["channel"], "ts": posted["ts"]}
 
-        async def show(text: str) -> None:
-            with contextlib.suppress(SlackApiError):  # a missed intermediate edit is harmless
+        async def show(text: str) -> bool:
+            try:
                 await client.chat_update(**where, text=to_mrkdwn(text), blocks=placeholder_blocks(text + " …"))
+            except SlackApiError as exc:  # a missed intermediate edit is harmless; a conversation gone is not
+                return exc.response.get("error") not in UNREACHABLE
+            return True
 
         reply = await ask_showing_progress(self.coach, message, show, self.interval_s)
         if reply is None:

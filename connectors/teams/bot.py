@@ -114,9 +114,14 @@ class CoachBot(ActivityHandler):
                                   conversation=f"{PLATFORM}:{activity.conversation.id}", locale=activity.locale or "")
         stream = Stream(context)
 
-        async def show(text: str) -> None:
-            with contextlib.suppress(HttpOperationError, ClientRequestError):  # a missed update is harmless
+        async def show(text: str) -> bool:
+            try:
                 await stream.update(text)
+            except HttpOperationError as exc:  # a missed update is harmless; a conversation gone is not
+                return getattr(exc.response, "status_code", None) not in (401, 403, 404)
+            except ClientRequestError:
+                pass
+            return True
 
         with speaking(await self.language(activity)):  # until the reply says which: the progress note, an apology
             with contextlib.suppress(HttpOperationError, ClientRequestError):

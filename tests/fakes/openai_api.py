@@ -1,5 +1,7 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 for tests: /v1/embeddings and /v1/chat/completions (plain and
-streamed as server-sent events), with scripted answers, errors and delays; it records every request."""
+streamed as server-sent events in chunked transfer encoding, as real servers send them), with scripted answers,
+errors, delays and stream faults (a drip that never ends, a cut half-way, a broken event); it records every request,
+and every stream its client closed before the end."""
 
 from __future__ import annotations
 
@@ -33,6 +35,16 @@ class Scripted:
     delay: float = 0.0
     retry_after: str | None = None
     word_delay: float = 0.0  # between streamed words, so a client sees the answer arrive in parts
+    drip: bool = False  # the streamed words repeat for ever (every word_delay), as a runaway or stuck server does
+    cut_after: int | None = None  # the connection drops after this many words, mid-chunk (a killed server)
+    broken_after: int | None = None  # an event that is not JSON after this many words
+
+
+def _words(words: list[str], drip: bool):
+    while True:
+        yield from words
+        if not drip:
+            return
 
 
 class FakeOpenAI:
@@ -40,9 +52,13 @@ class FakeOpenAI:
         self.requests: list[dict] = []
         self.fail_next: list[int] = []  # status codes to answer before succeeding
         self.chat: list[Scripted] = []  # answers to chat completions, in order; the last one repeats
+        self.abandoned: list[int] = []  # per stream the client closed before its end: the words sent until then
+        self.streaming = 0  # streams being sent now
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args) -> None:
                 pass
 
@@ -77,23 +93,44 @@ class FakeOpenAI:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                words = scripted.text.split(" ")
-                for n, word in enumerate(words):
-                    time.sleep(scripted.word_delay)
-                    delta = {"content": word + (" " if n < len(words) - 1 else "")}
+                fake.streaming += 1
+                sent = 0
+                try:
+                    words = scripted.text.split(" ")
+                    for n, word in enumerate(_words(words, scripted.drip)):
+                        if n == scripted.cut_after:
+                            self.wfile.write(b"40\r\ndata: {\"id\"")  # a chunk announced, never finished
+                            self.wfile.flush()
+                            self.close_connection = True
+                            return
+                        if n == scripted.broken_after:
+                            self._chunk(b"data: {not json\n\n")
+                        time.sleep(scripted.word_delay)
+                        delta = {"content": word + (" " if scripted.drip or n < len(words) - 1 else "")}
+                        self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
+                                     "model": body["model"],
+                                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                        sent += 1
                     self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
-                                 "model": body["model"], "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-                self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-                if body.get("stream_options", {}).get("include_usage"):
-                    self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
-                                 "model": body["model"], "choices": [], "usage": usage})
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
+                                 "model": body["model"], "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                    if body.get("stream_options", {}).get("include_usage"):
+                        self._event({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
+                                     "model": body["model"], "choices": [], "usage": usage})
+                    self._chunk(b"data: [DONE]\n\n")
+                    self._chunk(b"")
+                except (BrokenPipeError, ConnectionResetError):
+                    fake.abandoned.append(sent)
+                    self.close_connection = True
+                finally:
+                    fake.streaming -= 1
 
             def _event(self, payload: dict) -> None:
-                self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
+                self._chunk(f"data: {json.dumps(payload)}\n\n".encode())
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()
 
             def _reply(self, status: int, payload: dict, headers: dict | None = None) -> None:
@@ -109,6 +146,13 @@ class FakeOpenAI:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}/v1"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Whether every stream has ended (sent whole, or closed by its client) within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.streaming and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.streaming == 0
 
     def __enter__(self) -> "FakeOpenAI":
         self._thread.start()

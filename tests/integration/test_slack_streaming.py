@@ -72,7 +72,7 @@ def test_a_model_answer_replaced_by_the_checked_one_is_not_left_as_streamed(tmp_
 
 
 def test_a_failure_after_the_stream_began_ends_it_with_an_apology(slack, monkeypatch):
-    def broken(message, on_partial=None):
+    def broken(message, on_partial=None, cancel=None):
         on_partial("Let me look")
         slack.api.wait_for(lambda calls: any(c.args.get("chunks") for c in calls  # the partial text is streamed
                                              if c.method in ("chat.startStream", "chat.appendStream")))

@@ -51,8 +51,8 @@ def teams(tmp_path, embedder, openid):
                             TEAMS_OPENID_METADATA_URL=openid.metadata_url, TEAMS_TOKEN_ISSUER=openid.issuer)
     asked, ask = [], container.coach.ask
 
-    def recording(message, on_partial=None):
-        reply = ask(message, on_partial)
+    def recording(message, on_partial=None, cancel=None):
+        reply = ask(message, on_partial, cancel)
         asked.append((message, reply))
         return reply
 

@@ -123,9 +123,9 @@ def test_an_answer_for_a_dutch_browser_is_said_in_dutch(container, tmp_path):
     browser = TestClient(create_app(container))
     asked, ask = [], container.coach.ask
 
-    def recording(message, on_partial=None):
+    def recording(message, on_partial=None, cancel=None):
         asked.append(message)
-        return ask(message, on_partial)
+        return ask(message, on_partial, cancel)
 
     container.coach.ask = recording
     question = {"question": "report phishing?"}  # too short to say its language: the browser's decides

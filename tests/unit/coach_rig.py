@@ -71,7 +71,8 @@ def build(template: Path, folder: Path, *, passages=CONTENT, model: FakeChatMode
     engine = make_engine(f"sqlite:///{path}")
     retriever = FakeRetriever(passages)
     writer = model and AnswerWriter(model=model, template=prompts.load("answer"), engine=engine,
-                                    company="Northwind", budget_s=5.0)
+                                    company="Northwind", budget_s=5.0, embed=embed,
+                                    support=0.3)  # the fake embedding's cosine is a share of words in common
     answerer = Answerer(retriever=retriever, embed=embed, abstention=AbstentionModel.load(),
                         groups_of=lambda learner_id: groups_of(engine, learner_id) or [], writer=writer)
     coach = Coach(engine=engine, answerer=answerer, redactor=Redactor(known_names=DIRECTORY),
