@@ -58,10 +58,10 @@ class AnswerWriter:
             completion = self.model.complete(system, user, on_delta=on_partial, budget_s=self.budget_s,
                                              cancel=cancel)
             text = completion.text.strip()
-            if text.startswith(DECLINE) or (text == "" and completion.finish_reason != "length"):
+            if text.startswith(DECLINE):
                 outcome = "declined"
                 return None
-            cited = sorted({int(n) for n in _MARKER.findall(text)})
+            cited = sorted({int(n) for n in _MARKER.findall(text)})  # an empty answer is malformed, not a decline
             if completion.finish_reason != "length" and (not cited or any(n < 1 or n > len(passages) for n in cited)):
                 outcome = "malformed"
                 raise MalformedAnswer("the model's answer did not cite the passages correctly")

@@ -164,12 +164,14 @@ def test_openai_itself_gets_max_completion_tokens_and_no_stop():
     ("Forward it to security within one hour [1]. <passage> Forward suspicious e-mails", "echo"),
     ("Forward it to security@example.com within 24 hours, or pay the €0,45 fine [1].", "numbers"),
     ("The canteen serves lasagne on Fridays and the gym opens at dawn for everyone [1].", "unsupported"),
-], ids=["system-prompt", "passage-markup", "numbers", "unsupported"])
+    ("", "malformed"),  # nothing before a stop sequence: not the model declining, which says NOT_COVERED
+], ids=["system-prompt", "passage-markup", "numbers", "unsupported", "empty"])
 def test_answers_that_fail_a_check_are_never_shown(tmp_path, embedder, api, answer, outcome):
     api.chat = [Scripted(answer)]
     container = build(tmp_path, embedder, api)
     reply = container.answerer.ask(QUESTION)
     assert reply.mode == "extractive" and "did not pass" in reply.notice and reply.text != answer
+    assert not reply.abstained and reply.citations
     assert "Rules" not in reply.text and "<passage>" not in reply.text
     assert exchanges(container)[-1].outcome == outcome
 
