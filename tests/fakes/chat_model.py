@@ -35,7 +35,7 @@ class FakeChatModel:
         return len(self._answers)
 
     def complete(self, system: str, user: str, *, on_delta: Callable[[str], None] | None = None,
-                 budget_s: float = 20.0) -> Completion:
+                 budget_s: float = 20.0, cancel=None) -> Completion:
         self.history.append(Prompt(system, user, budget_s, on_delta is not None))
         if not self._answers:
             raise AssertionError(f"the fake model was asked without an answer enqueued: {user!r}")

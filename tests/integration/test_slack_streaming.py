@@ -83,3 +83,19 @@ def test_a_failure_after_the_stream_began_ends_it_with_an_apology(slack, monkeyp
     [answer] = slack.wait_answers()
     assert any(c.args.get("chunks") for c in slack.api.of("chat.startStream", "chat.appendStream"))
     assert answer.message["text"] == FAILED and answer.message["streaming_state"] == "completed"
+
+
+def test_a_model_that_never_stops_writing_is_cut_at_the_deadline_and_the_quoted_answer_posted(tmp_path, embedder,
+                                                                                                api):
+    with FakeOpenAI() as llm:
+        llm.chat = [Scripted("Forward it to security [1]", drip=True, word_delay=0.05)]
+        http, container = start(tmp_path, embedder, api, LLM_BASE_URL=llm.base_url, LLM_API_KEY="sk-test",
+                                LLM_BUDGET_S="2", SLACK_UPDATE_INTERVAL_S=0.2)
+        with http:
+            slack = Slack(api, http, container)
+            slack.event(as_message_event(api.post_user_message("D0DM", "U1", "How do I report phishing?"), "im"))
+            answer = slack.wait_answers()[0]
+            assert llm.wait_idle() and len(llm.abandoned) == 1  # the model's stream was closed at the deadline
+    shown = str(answer.message["blocks"]) + answer.message["text"]
+    assert "took too long" in shown and "security@example.com" in shown  # the notice, then the cited quote
+    assert "How to report phishing" in blocks_text(answer)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.answering import FALLBACK_NOTICE, NOT_COVERED
+from coach.answering import FALLBACK_NOTICE, FALLBACK_NOTICES, NOT_COVERED
 from kernel.errors import ModelUnavailable, NotFound
 from coach.learners import update_profile
 from coach.messages import Action, IncomingMessage
@@ -136,15 +136,19 @@ def test_a_model_that_says_the_passages_do_not_answer_it_makes_a_declined_reply(
     assert not needs_of(with_model.engine, "ana")[0].answered
 
 
-@pytest.mark.parametrize("failure", [ModelUnavailable("timed out"), "Call them [9]."], ids=["unavailable", "malformed"])
-def test_when_the_model_fails_the_extractive_answer_comes_with_a_notice(with_model, failure):
+@pytest.mark.parametrize(("failure", "notice"), [
+    (ModelUnavailable("timed out"), FALLBACK_NOTICE),
+    (ModelUnavailable("slow", outcome="budget"), FALLBACK_NOTICES["budget"]),
+    ("Call them [9].", FALLBACK_NOTICES["checked"]),
+], ids=["unavailable", "budget", "malformed"])
+def test_when_the_model_fails_the_extractive_answer_comes_with_a_notice_that_says_why(with_model, failure, notice):
     with_model.model.enqueue(failure)
     reply = ask(with_model, PHISHING_Q)
-    assert reply.mode == "extractive" and reply.notice == FALLBACK_NOTICE
+    assert reply.mode == "extractive" and reply.notice == notice
     assert "Report button in Outlook" in reply.text and reply.cited
     with session(with_model.engine) as db:
         outcomes = db.exec(select(ModelExchange.outcome)).all()
-    assert outcomes == ["unavailable" if isinstance(failure, Exception) else "malformed"]
+    assert outcomes == [failure.outcome if isinstance(failure, Exception) else "malformed"]
 
 
 def test_a_declined_retrieval_never_asks_the_model(with_model):
