@@ -10,9 +10,9 @@ from coach.conversation import retrieval_context
 from kernel.errors import ModelUnavailable
 from coach.extractive import Embed, Sentence, choose, score_sentences
 from coach.generation import AnswerWriter, MalformedAnswer
-from coach.ports import Cancel
 from coach.i18n import N_, _, current
 from coach.messages import Action, Citation, IncomingMessage, Reply
+from coach.ports import Cancel
 from kernel.ports import EVERYONE, Passage, Retrieval, Retriever
 
 MAX_SOURCES = 5

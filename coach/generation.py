@@ -31,11 +31,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 class MalformedAnswer(CoachError):
-    """The model's answer may not be shown: `outcome` names the check it failed."""
-
-    def __init__(self, message: str, outcome: str = "malformed") -> None:
-        super().__init__(message)
-        self.outcome = outcome
+    """The model's answer may not be shown (its citations, or a check of coach/answer_checks.py, failed)."""
 
 
 class AnswerWriter:
@@ -71,7 +67,7 @@ class AnswerWriter:
                 question=question, finish_reason=completion.finish_reason, embed=self.embed,
                 support=self.support) or "answered"
             if outcome != "answered":
-                raise MalformedAnswer(f"the model's answer failed the {outcome} check", outcome)
+                raise MalformedAnswer(f"the model's answer failed the {outcome} check")
             return text, cited
         except ModelUnavailable as exc:
             outcome, streamed = exc.outcome, exc.output_tokens

@@ -35,6 +35,8 @@ STREAM_TEXT_LIMIT = 12_000  # characters of markdown_text in one stream call
 # Slack's errors that mean no answer can reach the learner here: the model call is cancelled
 UNREACHABLE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "account_inactive", "token_revoked",
                          "invalid_auth", "team_access_not_granted"})
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a question was asked and where its answer goes."""

@@ -15,8 +15,10 @@ from coach.bootstrap import bootstrap
 from coach.learners import update_profile
 from coach.messages import Reply
 from coach.needs import needs_of
+from coach.store.models import ModelExchange
 from connectors.server import create_app
 from connectors.teams.delivery import UNDELIVERED
+from kernel.store import session
 from tests.conftest import make_settings, write_content
 from tests.fakes.bot_connector import BotConnector, FixedTokenCredentialFactory, OpenIdProvider
 from tests.integration.teams_helpers import (CHANNEL, TENANT, card_action, channel_message, installed,
@@ -283,6 +285,27 @@ def test_a_written_answer_streams_into_the_personal_chat_at_most_once_per_interv
     message_entity = next(e for e in answer.activity["entities"] if e["type"] == "https://schema.org/Message")
     assert message_entity["additionalType"] == ["AIGeneratedContent"]
     assert answer.activity["channelData"] == {"feedbackLoop": {"type": "default"}}  # with Teams' feedback buttons
+
+
+def test_the_stop_button_stops_the_model(tmp_path, embedder, connector):
+    """Teams answers a streaming update with 403 once the learner pressed stop: the model call is cancelled (its
+    stream closed, the server free) instead of writing on to its budget for no one."""
+    from tests.fakes.openai_api import FakeOpenAI, Scripted
+
+    def stopped(body: dict):
+        streaming = [e for e in body.get("entities") or [] if e.get("type") == "streaminfo"
+                     and e.get("streamType") == "streaming" and e.get("streamSequence", 1) >= 2]
+        return (403, {}) if streaming else None
+    connector.fail_when = stopped
+    with FakeOpenAI() as llm:
+        llm.chat = [Scripted("Forward it to security [1]", drip=True, word_delay=0.05)]
+        http, container = start(tmp_path, embedder, LLM_BASE_URL=llm.base_url, LLM_API_KEY="sk-test",
+                                LLM_BUDGET_S="120", TEAMS_UPDATE_INTERVAL_S=0.2)
+        with http:
+            http.post("/api/messages", json=personal_message(connector.base_url, "How do I report phishing?"))
+        assert llm.wait_idle() and len(llm.abandoned) == 1
+    with session(container.engine) as db:
+        assert db.exec(select(ModelExchange.outcome)).all() == ["cancelled"]
 
 
 def test_a_micro_lesson_is_offered_under_an_answer_and_graded_from_its_card(teams, connector, tmp_path):
