@@ -13,7 +13,7 @@ from coach import conversation_turns, learner_page, managers, needs, self_servic
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
 from coach.directory import Address, Directory
-from coach.i18n import _, speaking
+from coach.i18n import N_, _, speaking
 from coach.lessons.service import Lessons
 from coach.messages import IncomingMessage, Reply
 from coach.ports import Cancel
@@ -24,6 +24,9 @@ from kernel.store import utcnow
 
 
 _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
+MAX_QUESTION_CHARS = 2000
+TOO_LONG = N_("That is more than I can read in one question (over {limit} characters). Please ask it in a shorter "
+              "message; you can ask a follow-up after it.")
 
 
 class Coach:
@@ -74,6 +77,8 @@ class Coach:
                      else self_service.respond(self.engine, message.learner_id, intent, message.text,
                                              self.lessons.clock()))
             return to_asker(reply, message)
+        if len(message.text) > MAX_QUESTION_CHARS:  # not searched, not logged: said so, in the learner's language
+            return Reply(text=_(TOO_LONG).format(limit=MAX_QUESTION_CHARS), mode="service")
         if not self.rate.allow(message.learner_id):
             return Reply(text=_(SLOW_DOWN), mode="service")
         self.directory.refresh_names()

@@ -123,7 +123,7 @@ def _render(reply: Reply) -> str:
 def message_of(learner: str, question: str, history: tuple[Turn, ...] = (),
                locale: str | None = None) -> IncomingMessage:
     """`locale`: the browser's language (browser_language), if it says one the coach speaks."""
-    return IncomingMessage(learner_id=learner, text=question[:2000], history=history, channel="web", platform="web",
+    return IncomingMessage(learner_id=learner, text=question, history=history, channel="web", platform="web",
                            locale=locale or "")
 
 
@@ -166,7 +166,7 @@ def action(request: Request, kind: str = Form(pattern=r"^[a-z_]{1,20}$"), value:
 
 
 class AskBody(BaseModel):
-    question: str = Field(min_length=1, max_length=2000)
+    question: str = Field(min_length=1, max_length=20_000)  # the coach itself says when one is too long to read
     history: list[dict] = Field(default_factory=list, max_length=20)  # [{"speaker": "learner"|"coach", "text"}]
 
     def message(self, learner: str, locale: str | None) -> IncomingMessage:

@@ -84,6 +84,14 @@ def test_a_failure_while_answering_still_gets_a_reply_in_the_stream(container, t
                                 "tell the L&D team."}]
 
 
+def test_a_question_too_long_to_read_gets_a_reply_that_says_so_not_a_connection_error(container):
+    pasted = "Why was my claim refused? " + "Here is the whole e-mail thread again. " * 80  # ~3,100 characters
+    with TestClient(create_app(container)).stream("POST", "/api/ask/stream", json={"question": pasted}) as response:
+        [event] = [json.loads(line) for line in response.iter_lines() if line]
+    assert response.status_code == 200 and "over 2000 characters" in event["reply"]["answer"]
+    assert "shorter message" in event["html"]
+
+
 def test_a_micro_lesson_in_the_web_chat_is_shown_taught_and_graded(container, tmp_path):
     from tests.integration.lesson_files import load_test_lessons
 

@@ -84,6 +84,16 @@ def test_over_the_rate_limit_the_question_is_refused_before_anything_is_searched
     rig.engine.dispose()
 
 
+def test_a_question_too_long_to_read_is_refused_in_the_learners_language_and_never_searched_or_logged(rig):
+    pasted = "How do I report a phishing e-mail? " + "The e-mail said: please confirm your password. " * 60
+    refused = ask(rig, pasted)
+    assert refused.mode == "service" and "over 2000 characters" in refused.text and "shorter message" in refused.text
+    dutch = ask(rig, "Hoe meld ik een phishingmail? " + "In de mail stond: bevestig je wachtwoord. " * 60)
+    assert dutch.language == "nl" and "meer dan 2000 tekens" in dutch.text
+    assert rig.retriever.searches == [] and needs_of(rig.engine, "ana") == []
+    assert not ask(rig, PHISHING_Q).abstained  # a question of ordinary length is answered
+
+
 # --- answers ----------------------------------------------------------------------------------------------------
 
 def test_a_question_the_content_does_not_cover_is_declined_and_logged_as_a_gap(rig):
