@@ -28,3 +28,14 @@ def tokenize(text: str, language: str = "en") -> list[str]:
 def query_tokens(text: str) -> list[str]:
     """A question's tokens in every language served, each once, in order."""
     return list(dict.fromkeys(token for language in LANGUAGES for token in tokenize(text, language)))
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: cut at a word boundary (unless that loses more than half) with an
+    ellipsis, never mid-word as a plain slice does ("...when a meal is prov")."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if (space := cut.rfind(" ")) > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–") + "…"

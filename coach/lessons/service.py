@@ -21,6 +21,7 @@ from kernel.store import as_utc, session, utcnow
 from coach.store.models import (Learner, Lesson, LessonAttempt, LessonOffer, Need, ReviewCard, ReviewLogEntry,
                                 TeamFocus, TopicFlag)
 from coach.suggestions import LearnerSignals, LessonInfo, Suggestion, rank
+from kernel.text import shorten
 
 WINDOW = timedelta(days=30)  # the needs and quiz answers that count towards a suggestion
 POPULAR_TTL = timedelta(minutes=10)
@@ -98,7 +99,7 @@ class Lessons:
                 number=i, title=s.title, minutes=lessons[s.key].minutes, reason=s.reason))
             self._offer(learner_id, s.key, s.reason)
         return Reply(text="\n".join(lines), mode="service",
-                     actions=[Action("lesson", _("Start: {title}").format(title=s.title)[:75], s.key)
+                     actions=[Action("lesson", shorten(_("Start: {title}").format(title=s.title), 75), s.key)
                               for s in suggestions])
 
     def starters(self, learner_id: str, lessons: list[Lesson], k: int = 3) -> list[Suggestion]:
@@ -121,7 +122,7 @@ class Lessons:
         if best is None:
             return None
         self._offer(learner_id, best.key, FOLLOW_UP_REASON + self._name(topics[0]))
-        return Action("lesson", _("Micro-lesson: {title}").format(title=best.title)[:75], best.key)
+        return Action("lesson", shorten(_("Micro-lesson: {title}").format(title=best.title), 75), best.key)
 
     # --- the lesson and its quiz -------------------------------------------------------------------------------
 
@@ -140,7 +141,7 @@ class Lessons:
             db.add(offer)
             db.commit()
         return Reply(text=text, mode="service", citations=self._sources(learner_id, lesson),
-                     actions=[Action("answer", f"{LETTERS[i]}. {o['text']}"[:75], f"{key}:{i}")
+                     actions=[Action("answer", shorten(f"{LETTERS[i]}. {o['text']}", 75), f"{key}:{i}")
                               for i, o in enumerate(lesson.options)])
 
     def _sources(self, learner_id: str, lesson: Lesson) -> list[Citation]:
@@ -180,7 +181,7 @@ class Lessons:
             actions.append(Action("ask_human", _("Ask a person")))
         following = next((s for s in self.suggest(learner_id) if s.key != key), None)
         if following:
-            actions.append(Action("lesson", _("Next: {title}").format(title=following.title)[:75], following.key))
+            actions.append(Action("lesson", shorten(_("Next: {title}").format(title=following.title), 75), following.key))
         return Reply(text="\n\n".join(line for line in lines if line), mode="service", actions=actions)
 
     # --- stuck -------------------------------------------------------------------------------------------------

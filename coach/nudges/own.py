@@ -23,6 +23,7 @@ from coach.nudges.policy import FOOTER, next_allowed
 from coach.ports import Delivery
 from kernel.store import as_utc, session
 from coach.store.models import Learner, LessonOffer, ReviewCard
+from kernel.text import shorten
 
 FOLLOW_UP_WITHIN = timedelta(days=4)  # an offer older than this is stale: no follow-up
 
@@ -111,7 +112,7 @@ def _due_reviews(engine: Engine, now: datetime) -> list[tuple[str, Reply, str]]:
                             "{count} quick reviews are due: {names}. One question each, a minute in all.",
                             len(lessons)).format(count=len(lessons), names=names)
             reply = Reply(text=f"{text}\n\n{_(FOOTER)}", mode="service",
-                          actions=[Action("lesson", _("Review: {title}").format(title=lesson.title)[:75], lesson.key)
+                          actions=[Action("lesson", shorten(_("Review: {title}").format(title=lesson.title), 75), lesson.key)
                                    for lesson in lessons[:5]])
         out.append((learner_id, reply, f"reviews:{learner_id}:{day}"))
     return out

@@ -23,6 +23,7 @@ from coach.messages import Action, Reply
 from coach.nudges.policy import FOOTER
 from kernel.store import session
 from coach.store.models import Learner, NudgeSchedule
+from kernel.text import shorten
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")  # cron's 0 and 7 are Sunday
@@ -178,7 +179,7 @@ def reply_for(engine: Engine, schedule: NudgeSchedule) -> Reply:
     from coach.lessons import catalog
 
     lesson = catalog.get(engine, schedule.lesson_key) if schedule.lesson_key else None
-    actions = [Action("lesson", _("Start: {title}").format(title=lesson.title)[:75], lesson.key)] if lesson else []
+    actions = [Action("lesson", shorten(_("Start: {title}").format(title=lesson.title), 75), lesson.key)] if lesson else []
     text = schedule.message or (_("A micro-lesson for you: **{title}** ({minutes} min).").format(
         title=lesson.title, minutes=lesson.minutes) if lesson else "")
     return Reply(text=f"{text}\n\n{_(FOOTER)}", mode="service", actions=actions)

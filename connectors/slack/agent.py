@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from coach.i18n import N_, _
 from connectors.slack.delivery import learner_id, speaking_to
 from connectors.slack.home import publish_home
+from kernel.text import shorten
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def suggested_prompts(knowledge, framework, about: str = "") -> list[dict]:
     topics = set(framework.tag(about)) if about else set()
     matching = [s for s in public if topics & set(s.competencies)]
     newest = sorted(matching or public, key=lambda s: s.updated_at, reverse=True)
-    prompts = [{"title": _("About {title}").format(title=s.title)[:75],
+    prompts = [{"title": shorten(_("About {title}").format(title=s.title), 75),
                 "message": _("What should I know about {title}?").format(title=s.title)} for s in newest[:2]]
     own = [{"title": _(text), "message": _(text)} for text in OWN_PROMPTS]
     return (prompts + own)[:MAX_PROMPTS]

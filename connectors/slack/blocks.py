@@ -8,6 +8,7 @@ from datetime import datetime
 
 from coach.i18n import _, short_date, speaking
 from coach.messages import Action, Reply
+from kernel.text import shorten
 
 SECTION_LIMIT = 3000  # characters of a section's text
 BLOCK_LIMIT = 50  # blocks in one message
@@ -205,7 +206,7 @@ def _buttons(actions: list[Action]) -> list[dict]:
         action_id = f"{ACTION_PREFIX}{action.kind}" + (f":{i}" if action.kind in seen else "")
         seen.add(action.kind)
         button = {"type": "button", "action_id": action_id,
-                  "text": {"type": "plain_text", "text": action.label[:75], "emoji": True}}
+                  "text": {"type": "plain_text", "text": shorten(action.label, 75), "emoji": True}}
         if action.value:  # Slack refuses an empty value; a missing one reads back as ""
             button["value"] = action.value
         if action.kind == "forget_confirm":
@@ -221,8 +222,8 @@ def _feedback(actions: list[Action]) -> list[dict]:
         return []
 
     def button(action: Action) -> dict:
-        return {"text": {"type": "plain_text", "text": action.label[:75], "emoji": True},
-                "accessibility_label": _("{label} answer").format(label=action.label)[:75],
+        return {"text": {"type": "plain_text", "text": shorten(action.label, 75), "emoji": True},
+                "accessibility_label": shorten(_("{label} answer").format(label=action.label), 75),
                 "value": f"{action.kind}:{action.value}"}
 
     return [{"type": "context_actions", "elements": [{

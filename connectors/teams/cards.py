@@ -7,6 +7,7 @@ import re
 
 from coach.i18n import _, short_date, speaking
 from coach.messages import Action, Citation, Reply
+from kernel.text import shorten
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # what Teams renders for bots on desktop, web and mobile
@@ -94,12 +95,12 @@ def execute(action: Action) -> dict:
     """Action.Execute (an `adaptiveCard/action` invoke); `data` also carries the kind so that clients that fall back
     to Action.Submit (a message with a value) are understood the same way. "Not helpful" first opens a box asking
     what was missing (optional), inside the card, seen only by the one who clicked."""
-    button = {"type": "Action.Execute", "title": action.label[:60], "verb": action.kind,
+    button = {"type": "Action.Execute", "title": shorten(action.label, 60), "verb": action.kind,
               "data": {"coach": action.kind, "value": action.value}}
     if action.kind == "forget_confirm":
         button["style"] = "destructive"
     if action.kind == "not_helpful":
-        return {"type": "Action.ShowCard", "title": action.label[:60], "card": card(
+        return {"type": "Action.ShowCard", "title": shorten(action.label, 60), "card": card(
             [{"type": "Input.Text", "id": "note", "isMultiline": True, "maxLength": 2000,
               "label": _("What was missing? Tell L&D (optional)")}], [button | {"title": _("Send")}])}
     return button

@@ -291,3 +291,14 @@ def test_plain_text(slack: str, expected: str) -> None:
 
 def test_plain_text_without_bot_id_keeps_mentions() -> None:
     assert plain_text("<@UBOT> hi") == "<@UBOT> hi"
+
+
+def test_long_labels_are_shortened_at_a_word_with_an_ellipsis():
+    from kernel.text import shorten
+
+    label = "Start: What to claim when a meal is provided during a business trip abroad for a client visit"
+    short = shorten(label, 75)
+    assert len(short) <= 75 and short.endswith("…") and label.startswith(short[:-1])
+    assert label[len(short) - 1] == " "  # cut where a word ends, never mid-word
+    assert shorten("Helpful", 75) == "Helpful"
+    assert shorten("x" * 100, 75) == "x" * 74 + "…"  # one long word: cut, still marked
