@@ -41,7 +41,6 @@ import numpy as np
 
 from bench.datasets import read_corpus, read_queries
 from coach import answer_checks, thresholds
-from coach.extractive import sentences_of
 from knowledge.embeddings import E5Embedder, MiniLMEmbedder
 
 REFERENCE = MiniLMEmbedder.name  # the model the product's thresholds were tuned on
@@ -90,7 +89,7 @@ def answer_sentences(folder: Path, n: int, seed: int = 11) -> tuple[list[str], l
 
     passages = {}
 
-    def passage(doc: dict):  # one object per passage (sentences_of reads its text only)
+    def passage(doc: dict):  # one object per passage (answer_checks.evidence_of reads its text only)
         return passages.setdefault(doc["_id"], SimpleNamespace(text=doc["text"]))
     for row in rng.sample(rows, min(n, len(rows))):
         stranger = next(i for i in iter(lambda: rng.choice(ids), None) if i not in row["gold_passages"])
@@ -105,8 +104,7 @@ def support_cosines(embedder, claims: list[str], gold: list, other: list) -> dic
     """Each claim's best cosine with the sentences of its gold passage and of its random one (each passage's
     sentences embedded once)."""
     started = time.monotonic()
-    texts = {id(p): p.text for p in [*gold, *other]}
-    evidence = {key: sentences_of(SimpleNamespace(text=text)) or [text] for key, text in texts.items()}
+    evidence = {id(p): answer_checks.evidence_of(p) for p in [*gold, *other]}
     flat = [s for key in evidence for s in evidence[key]]
     vectors = embedder.embed_passages([*claims, *flat])
     claim_vectors, rows, at = vectors[:len(claims)], {}, len(claims)

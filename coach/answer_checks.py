@@ -95,10 +95,15 @@ def sentences(text: str) -> list[str]:
     return [part for part in parts if len(_WORD.findall(part)) >= MIN_WORDS]
 
 
+def evidence_of(passage: Passage) -> list[str]:
+    """What an answer's sentence is compared with: the passage's sentences, or its whole text when it has none."""
+    return sentences_of(passage) or [passage.text]
+
+
 def supported(text: str, sources: Sequence[Passage], embed: Embed, support: float) -> bool:
     """Every sentence of the answer has a sentence in its sources at least `support` alike (cosine)."""
     claims = sentences(text)
-    evidence = [s for passage in sources for s in sentences_of(passage) or [passage.text]]
+    evidence = [s for passage in sources for s in evidence_of(passage)]
     if not claims:
         return True
     if not evidence:

@@ -70,25 +70,23 @@ class OpenAIChatModel:
     async def _complete(self, system, user, on_delta, deadline: float, budget_s: float,
                         cancel: Cancel | None) -> Completion:
         delay, last_error, progress = 0.5, None, _Progress()
-        while (remaining := deadline - time.monotonic()) > 0.2:
-            attempt = asyncio.ensure_future(self._stream(system, user, on_delta, remaining, progress))
-            try:
-                return await _watch(attempt, deadline, cancel)
-            except _Stopped as stop:
-                raise ModelUnavailable(stop.reason, outcome=stop.outcome, output_tokens=progress.tokens) from None
-            except RETRYABLE as exc:
-                last_error = exc
-                wait = min(_retry_after(exc) or delay, deadline - time.monotonic() - 0.2)
-                if wait <= 0:
-                    break
+        try:
+            while (remaining := deadline - time.monotonic()) > 0.2:
+                attempt = asyncio.ensure_future(self._stream(system, user, on_delta, remaining, progress))
                 try:
+                    return await _watch(attempt, deadline, cancel)
+                except RETRYABLE as exc:
+                    last_error = exc
+                    wait = min(_retry_after(exc) or delay, deadline - time.monotonic() - 0.2)
+                    if wait <= 0:
+                        break
                     await _watch(asyncio.ensure_future(asyncio.sleep(wait)), deadline, cancel)
-                except _Stopped as stop:
-                    raise ModelUnavailable(stop.reason, outcome=stop.outcome, output_tokens=progress.tokens) from None
-                delay *= 2
-            except openai.APIError as exc:  # 4xx other than 429: retrying will not help
-                raise ModelUnavailable(f"the language model refused the request ({exc.__class__.__name__})",
-                                       output_tokens=progress.tokens) from exc
+                    delay *= 2
+                except openai.APIError as exc:  # 4xx other than 429: retrying will not help
+                    raise ModelUnavailable(f"the language model refused the request ({exc.__class__.__name__})",
+                                           output_tokens=progress.tokens) from exc
+        except _Stopped as stop:  # the deadline or the cancel, while streaming or waiting to retry
+            raise ModelUnavailable(stop.reason, outcome=stop.outcome, output_tokens=progress.tokens) from None
         outcome = "unavailable" if last_error else "budget"
         raise ModelUnavailable(f"the language model did not answer within {budget_s:.0f} s "
                                f"({last_error.__class__.__name__ if last_error else 'deadline'})",
