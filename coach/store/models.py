@@ -43,6 +43,8 @@ class NeedBase(SQLModel):
     answered: bool
     confidence: float = 0.0  # the abstention model's probability that the content answers it
     sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # cited source ids
+    # answered in part: what the question named that the quoted content does not mention ("electric cars")
+    not_covered: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     feedback: str | None = Field(default=None, max_length=20)  # helpful | not_helpful
     feedback_note: str | None = Field(default=None, sa_column=Column(Text))  # what was missing (redacted)
 
