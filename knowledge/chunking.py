@@ -1,4 +1,12 @@
-"""Structure-aware chunking: split each section by its Markdown headings, then by size.
+"""Structure-aware chunking: split each section by its Markdown headings, then by size, never a table from its
+header row.
+
+A table quoted without its header row is a row of values nobody can read ("United Kingdom | Motorbike | 24p per
+mile" means nothing without "Country | Vehicle | Rate"), so a table that fits a chunk stays whole, with the
+sentence that leads into it when that fits too, and a longer table is split between rows, every piece starting
+with the header row and its delimiter row. Everything else is split as before: at paragraphs, lines, sentences.
+Headings are found line by line outside fenced code, and the text between them is kept as written (blank lines,
+indentation), so chunks stay valid Markdown.
 
 Chunk ids are derived from the source key, the locator and the text, so an unchanged chunk keeps its id (and its
 stored embedding) across runs, and only new text is embedded again.
@@ -8,13 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+from markdown_it import MarkdownIt
 
 from knowledge.documents import ParsedDocument, describe_locator
 
 HEADERS = [("#", "1"), ("##", "2"), ("###", "3"), ("####", "4")]
+_HEADING = re.compile(r"^ {0,3}(#{1,4})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_TABLES = MarkdownIt("commonmark").enable("table")
 
 
 @dataclass(frozen=True)
@@ -27,10 +41,16 @@ class PreparedChunk:
     heading: str  # the title and heading path alone: embedded as its own field
 
 
+@dataclass(frozen=True)
+class _Table:
+    header: str  # the header row and the delimiter row
+    rows: list[str]
+
+
 class Chunker:
     def __init__(self, chunk_size: int = 900, chunk_overlap: int = 120) -> None:
-        self.signature = f"v2:{chunk_size}:{chunk_overlap}"  # part of each source's fingerprint
-        self._headings = MarkdownHeaderTextSplitter(HEADERS, strip_headers=True)
+        self.signature = f"v3:{chunk_size}:{chunk_overlap}"  # part of each source's fingerprint
+        self._size = chunk_size
         self._sizes = RecursiveCharacterTextSplitter(
             chunk_size=chunk_size,
             chunk_overlap=chunk_overlap,
@@ -42,18 +62,13 @@ class Chunker:
         chunks: list[PreparedChunk] = []
         seen: dict[str, int] = {}
         for section in document.sections:
-            for part in self._headings.split_text(section.text):
-                headings = [part.metadata[level] for _, level in HEADERS if level in part.metadata]
+            for headings, body in split_by_headings(section.text):
                 locator = dict(section.locator)
+                # a slide or lesson title repeated as its heading adds nothing to the locator
+                headings = [h for h in headings if h not in (locator.get("lesson"), document.title)]
                 if headings:
-                    # a slide or lesson title repeated as its heading adds nothing to the locator
-                    headings = [h for h in headings if h not in (locator.get("lesson"), document.title)]
-                    if headings:
-                        locator["heading"] = headings
-                for piece in self._sizes.split_text(part.page_content):
-                    text = piece.strip()
-                    if not text:
-                        continue
+                    locator["heading"] = headings
+                for text in self.pieces(body):
                     base = _digest(source_key, json.dumps(locator, sort_keys=True), text)
                     seen[base] = seen.get(base, 0) + 1
                     chunk_id = base if seen[base] == 1 else _digest(base, str(seen[base]))
@@ -62,6 +77,101 @@ class Chunker:
                     heading = " › ".join(filter(None, [document.title, locator.get("lesson"), *locator.get("heading", [])]))
                     chunks.append(PreparedChunk(chunk_id, len(chunks), text, f"{header}\n{text}", locator, heading))
         return chunks
+
+    def pieces(self, text: str) -> list[str]:
+        """The chunk texts of one heading's body, in order."""
+        text = text.strip()
+        if len(text) <= self._size:
+            return [text] if text else []
+        pieces: list[str] = []
+        after_text = False  # is pieces[-1] prose (a lead-in a table may join)?
+        for block in _blocks(text):
+            if isinstance(block, str):
+                split = [piece.strip() for piece in self._sizes.split_text(block)]
+                split = [piece for piece in split if piece]
+                pieces.extend(split)
+                after_text = after_text or bool(split)
+                continue
+            table = self._table_pieces(block)
+            if after_text:
+                lead = pieces[-1]
+                if len(lead) + 2 + len(table[0]) <= self._size:
+                    pieces.pop()
+                    table[0] = f"{lead}\n\n{table[0]}"
+                else:
+                    # the paragraph just before the table, repeated with it: its caption or lead-in sentence
+                    last = lead.rsplit("\n\n", 1)[-1]
+                    if len(last) + 2 + len(table[0]) <= self._size:
+                        table[0] = f"{last}\n\n{table[0]}"
+            pieces.extend(table)
+            after_text = False
+        return pieces
+
+    def _table_pieces(self, table: _Table) -> list[str]:
+        """The table whole if it fits, else runs of whole rows, each under a copy of the header row."""
+        pieces: list[str] = []
+        current: list[str] = []
+        size = len(table.header)
+        for row in table.rows:
+            if current and size + 1 + len(row) > self._size:
+                pieces.append("\n".join([table.header, *current]))
+                current, size = [], len(table.header)
+            current.append(row)
+            size += 1 + len(row)
+        pieces.append("\n".join([table.header, *current]))  # a table of a header alone is one piece too
+        return pieces
+
+
+def split_by_headings(text: str) -> Iterator[tuple[list[str], str]]:
+    """(heading path, body) for each stretch between `#`..`####` headings outside fenced code.
+
+    The heading lines themselves are left out of the bodies; a heading with no body under it yields nothing,
+    but still names the path of the headings below it.
+    """
+    path: dict[int, str] = {}
+    body: list[str] = []
+    fence = ""
+    for line in text.split("\n"):
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = ""
+            body.append(line)
+            continue
+        if opening:
+            fence = opening.group(1)
+            body.append(line)
+            continue
+        heading = _HEADING.match(line)
+        if heading and (heading.group(2) or "").strip():
+            if "\n".join(body).strip():
+                yield [path[level] for level in sorted(path)], "\n".join(body)
+            body = []
+            level = len(heading.group(1))
+            path = {k: v for k, v in path.items() if k < level}
+            path[level] = " ".join(heading.group(2).split())
+            continue
+        body.append(line)
+    if "\n".join(body).strip():
+        yield [path[level] for level in sorted(path)], "\n".join(body)
+
+
+def _blocks(text: str) -> Iterator[str | _Table]:
+    """The text as prose runs (str) and top-level GFM tables, in order."""
+    lines = text.split("\n")
+    start = 0
+    for token in _TABLES.parse(text):
+        if token.type != "table_open" or token.level != 0 or token.map is None:
+            continue
+        first, end = token.map
+        if first > start:
+            yield "\n".join(lines[start:first])
+        header = "\n".join(line.strip() for line in lines[first:first + 2])
+        rows = [line.strip() for line in lines[first + 2:end] if line.strip()]
+        yield _Table(header, rows)
+        start = end
+    if start < len(lines):
+        yield "\n".join(lines[start:])
 
 
 def heading_id(source_id: str, heading: str) -> str:

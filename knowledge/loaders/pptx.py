@@ -1,5 +1,5 @@
 """PowerPoint decks: one section per slide, so citations can say "slide 4", with the speaker notes,
-which often hold the explanation the slide only hints at.
+which often hold the explanation the slide only hints at. Tables become GFM tables, first row as header.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from knowledge.documents import CorruptFile, ParsedDocument, Section
 from knowledge.loaders.base import title_from_name
 from knowledge.loaders.limits import Limits
 from knowledge.loaders.office import check_office_package
+from knowledge.loaders.tables import markdown_table
 
 
 def load(data: bytes, name: str, limits: Limits) -> ParsedDocument:
@@ -59,12 +60,10 @@ def _shape_texts(shape) -> list[str]:
     if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
         return [text for child in shape.shapes for text in _shape_texts(child)]
     if shape.has_table:
-        # A merged cell's text sits in its origin cell; the cells it spans over are empty placeholders.
-        rows = (
-            " | ".join(" ".join(cell.text.split()) for cell in row.cells if not cell.is_spanned)
-            for row in shape.table.rows
-        )
-        return ["\n".join(row for row in rows if row.strip(" |"))]
+        # A merged cell's text sits in its origin cell; the cells it spans over stay empty, keeping the columns.
+        rows = [["" if cell.is_spanned else cell.text for cell in row.cells] for row in shape.table.rows]
+        table = markdown_table(rows)
+        return [table] if table else []
     if shape.has_text_frame:
         lines = (paragraph.text.strip() for paragraph in shape.text_frame.paragraphs)
         text = "\n".join(line for line in lines if line)
