@@ -92,28 +92,35 @@ class Chunker:
                 pieces.extend(split)
                 after_text = after_text or bool(split)
                 continue
-            table = self._table_pieces(block)
+            lead, whole = "", False
             if after_text:
-                lead = pieces[-1]
-                if len(lead) + 2 + len(table[0]) <= self._size:
+                # the text just before the table (its caption or lead-in sentence) goes with the table's first
+                # piece: the whole previous piece when it fits, else a copy of its last paragraph
+                last = pieces[-1].rsplit("\n\n", 1)[-1]
+                room = self._size - 2 - len(_table_text(block))
+                if room < 0:  # the table is split anyway: keep a third of its first piece for a lead-in
+                    room = self._size // 3
+                if len(pieces[-1]) <= room:
+                    lead, whole = pieces[-1], True
+                elif len(last) <= room:
+                    lead = last
+            table = self._table_pieces(block, self._size - (len(lead) + 2 if lead else 0))
+            if lead:
+                if whole:
                     pieces.pop()
-                    table[0] = f"{lead}\n\n{table[0]}"
-                else:
-                    # the paragraph just before the table, repeated with it: its caption or lead-in sentence
-                    last = lead.rsplit("\n\n", 1)[-1]
-                    if len(last) + 2 + len(table[0]) <= self._size:
-                        table[0] = f"{last}\n\n{table[0]}"
+                table[0] = f"{lead}\n\n{table[0]}"
             pieces.extend(table)
             after_text = False
         return pieces
 
-    def _table_pieces(self, table: _Table) -> list[str]:
-        """The table whole if it fits, else runs of whole rows, each under a copy of the header row."""
+    def _table_pieces(self, table: _Table, first: int) -> list[str]:
+        """The table whole if it fits, else runs of whole rows, each under a copy of the header row; `first` is
+        the room in the first piece. A single row longer than a chunk is a piece of its own, never cut."""
         pieces: list[str] = []
         current: list[str] = []
         size = len(table.header)
         for row in table.rows:
-            if current and size + 1 + len(row) > self._size:
+            if current and size + 1 + len(row) > (self._size if pieces else first):
                 pieces.append("\n".join([table.header, *current]))
                 current, size = [], len(table.header)
             current.append(row)
@@ -172,6 +179,10 @@ def _blocks(text: str) -> Iterator[str | _Table]:
         start = end
     if start < len(lines):
         yield "\n".join(lines[start:])
+
+
+def _table_text(table: _Table) -> str:
+    return "\n".join([table.header, *table.rows])
 
 
 def heading_id(source_id: str, heading: str) -> str:
