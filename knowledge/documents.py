@@ -15,7 +15,7 @@ from kernel.errors import CoachError
 class Section:
     """A stretch of a document with one locator.
 
-    `text` is Markdown (headings as `#`, lists, tables as plain rows); chunking splits it further by its
+    `text` is Markdown (headings as `#`, lists, tables as GFM pipe tables); chunking splits it further by its
     headings. `locator` says where the text is: {"page": 3, "page_label": "iii"}, {"slide": 4},
     {"heading": ["Expenses", "Mileage"]}, {"start_ms": 83000, "end_ms": 130000}, {"lesson": "Module 2"},
     or several of these together.
