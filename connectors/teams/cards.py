@@ -7,15 +7,13 @@ import re
 
 from coach.i18n import _, short_date, speaking
 from coach.messages import Action, Citation, Reply
+from connectors.teams.markdown_card import markdown_elements, text_block
 from kernel.text import shorten
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"  # what Teams renders for bots on desktop, web and mobile
 MAX_CITATIONS = 20
 _WEB_LINK = re.compile(r"(?:https?://|mailto:)\S+$", re.IGNORECASE)
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
-_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 
 
 def card(body: list[dict], actions: list[dict] | None = None) -> dict:
@@ -45,44 +43,14 @@ def _answer_card(reply: Reply, with_text: bool) -> dict:
         body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": [
             text_block(_("Sources"), weight="Bolder", size="Small"),
             *[text_block(source_line(c), size="Small", spacing="Small") for c in reply.citations]]})
-    return card(body or [text_block(reply.text)], [execute(a) for a in reply.actions])
-
-
-def text_block(text: str, **style) -> dict:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    body = body or markdown_blocks(reply.text) or [text_block(reply.text)]  # a card needs something to show
+    return card(body, [execute(a) for a in reply.actions])
 
 
 def markdown_blocks(markdown: str) -> list[dict]:
-    """TextBlocks render bold, italic, lists and links but no headings, rules or code: headings become bold lines,
-    rules go, and code fences become monospace blocks shown as typed."""
-    blocks, lines, code, fence = [], [], [], ""
-
-    def flush_text() -> None:
-        text = "\n".join(lines).strip()
-        if text:
-            blocks.append(text_block(re.sub(r"\n{3,}", "\n\n", text)))
-        lines.clear()
-
-    for line in markdown.replace("\r\n", "\n").split("\n"):
-        m = _FENCE.match(line)
-        if fence:
-            if m and m[1][0] == fence[0] and len(m[1]) >= len(fence):
-                blocks.append(text_block("\n".join(code), fontType="Monospace"))
-                code.clear()
-                fence = ""
-            else:
-                code.append(line)
-        elif m:
-            flush_text()
-            fence = m[1]
-        elif h := _HEADING.match(line):
-            lines.append(f"**{h[1]}**")
-        elif not _RULE.match(line):
-            lines.append(line)
-    flush_text()
-    if code:  # an answer cut off inside a fence
-        blocks.append(text_block("\n".join(code), fontType="Monospace"))
-    return blocks
+    """The reply's Markdown as card elements (connectors/teams/markdown_card.py): TextBlocks in the Markdown subset
+    cards render, bold headings, quotes as emphasised Containers, code as monospace, tables as `Table`."""
+    return markdown_elements(markdown)
 
 
 def source_line(c: Citation) -> str:

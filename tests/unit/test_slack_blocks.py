@@ -3,6 +3,7 @@ learner typed in Slack read back as plain text."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -303,3 +304,115 @@ def test_long_labels_are_shortened_at_a_word_with_an_ellipsis():
     assert label[len(short) - 1] == " "  # cut where a word ends, never mid-word
     assert shorten("Helpful", 75) == "Helpful"
     assert shorten("x" * 100, 75) == "x" * 74 + "…"  # one long word: cut, still marked
+
+
+# --- Markdown from the parser's tokens: tables, quotes, lists, lessons -----------------------------------------------
+
+def shown_texts(blocks: list[dict]) -> list[str]:
+    """Every piece of text a learner reads in the blocks: sections and contexts (mrkdwn, links `<url|label>` read as
+    their label), and each table cell's rich text."""
+    out = []
+    for block in blocks:
+        if block["type"] == "section":
+            out.append(block["text"]["text"])
+        elif block["type"] == "context":
+            out += [e["text"] for e in block["elements"]]
+        elif block["type"] == "table":
+            out += ["".join(e.get("text", "") for section in cell["elements"] for e in section["elements"])
+                    for row in block["rows"] for cell in row]
+    return [re.sub(r"<[^<>|]+\|([^<>]*)>", r"\1", text) for text in out]
+
+
+def cell_texts(table: dict) -> list[list[str]]:
+    return [["".join(e.get("text", "") for e in cell["elements"][0]["elements"]) for cell in row]
+            for row in table["rows"]]
+
+
+def assert_slack_takes(blocks: list[dict]) -> None:
+    """What slack_sdk's block models and Slack's published limits allow: each block parses into its model and back
+    unchanged (validating it), rich_text cells included; at most 50 blocks, one table of at most 100 rows of at most
+    20 cells (every row as wide), 10,000 characters across its cells, sections of at most 3000 characters."""
+    from slack_sdk.models.blocks import Block, RichTextBlock
+
+    assert 0 < len(blocks) <= 50
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None and parsed.to_dict() == block, block["type"]
+        if block["type"] == "section":
+            assert 0 < len(block["text"]["text"]) <= 3000
+    tables = [b for b in blocks if b["type"] == "table"]
+    assert len(tables) <= 1
+    for table in tables:
+        assert 0 < len(table["rows"]) <= 100 and len(table["column_settings"]) <= 20
+        assert len({len(row) for row in table["rows"]}) == 1 and len(table["rows"][0]) <= 20
+        for row in table["rows"]:
+            for cell in row:
+                assert cell["type"] == "rich_text" and RichTextBlock(**cell).to_dict() == cell
+                assert all(e.get("text") for e in cell["elements"][0]["elements"])  # Slack wants text in a cell
+        assert sum(len(t) for row in cell_texts(table) for t in row) <= 10_000
+
+
+def test_an_answer_with_a_table_quote_and_list_shows_no_raw_markdown() -> None:
+    from tests.unit.rendering_samples import answer, raw_markdown
+
+    blocks = answer_blocks(answer())
+    assert_slack_takes(blocks)
+    [table] = [b for b in blocks if b["type"] == "table"]
+    assert cell_texts(table) == [["Country", "Vehicle", "Rate"],
+                                 ["Netherlands", "Car, motorbike or bicycle", "EUR 0.23 per km [2]"],
+                                 ["Belgium", "–", "EUR 0.15 per km"]]
+    header = [cell["elements"][0]["elements"] for cell in table["rows"][0]]
+    assert all(e["style"] == {"bold": True} for elements in header for e in elements)
+    vehicle = table["rows"][1][1]["elements"][0]["elements"]
+    assert vehicle[1] == {"type": "text", "text": "motorbike", "style": {"italic": True}}
+    cited = table["rows"][1][2]["elements"][0]["elements"][-1]
+    assert cited == {"type": "link", "url": "https://lms.example.com/rates", "text": "[2]"}  # the marker stays linked
+    assert [c.get("align") for c in table["column_settings"]] == [None, "center", "right"]
+    before, after = texts(blocks[:blocks.index(table)]), texts(blocks[blocks.index(table) + 1:])
+    assert before == ["From the learning content:\n\n> Employees who use their own vehicle for work trips get "
+                      "*EUR 0.23* per km. <https://lms.example.com/travel|[1]>"]
+    assert after[0] == ("<https://lms.example.com/rates|[2]>\n\nWhat to keep in mind:\n\n"
+                        "• claim *within 30 days* <https://lms.example.com/travel|[1]>\n• keep the receipts")
+    for text in shown_texts(blocks):
+        assert raw_markdown(text) == [], text
+    fallback = fallback_text(answer())
+    assert raw_markdown(fallback) == [] and "• Country: Netherlands · Vehicle: Car, motorbike or bicycle" in fallback
+
+
+def test_only_the_first_table_is_a_table_block_the_next_reads_as_header_value_lines() -> None:
+    markdown = "| A | B |\n| --- | --- |\n| 1 | 2 |\n\nAnd:\n\n| Item | Cost |\n| --- | --- |\n| Lunch | **12** |\n| Tea |  |"
+    blocks = answer_blocks(Reply(text=markdown))
+    assert_slack_takes(blocks)
+    assert [b["type"] for b in blocks] == ["table", "section"]
+    assert texts(blocks) == ["And:\n\n• *Item*: Lunch · *Cost*: *12*\n• *Item*: Tea"]
+    assert to_mrkdwn(markdown).startswith("• *A*: 1 · *B*: 2\n\nAnd:")  # text alone (Home tab, edits): all lines
+
+
+def test_a_table_slack_would_refuse_is_written_as_lines() -> None:
+    long = "| N | Value |\n| --- | --- |\n" + "\n".join(f"| {i} | v{i} |" for i in range(100))  # 101 rows
+    wide = "| " + " | ".join(f"c{i}" for i in range(21)) + " |\n|" + " --- |" * 21 + "\n|" + " x |" * 21
+    for markdown in (long, wide):
+        blocks = answer_blocks(Reply(text=markdown))
+        assert_slack_takes(blocks)
+        assert "table" not in [b["type"] for b in blocks]
+    assert texts(answer_blocks(Reply(text=long)))[0].startswith("• *N*: 0 · *Value*: v0\n• *N*: 1 · *Value*: v1")
+
+
+def test_a_lesson_from_the_core_renders_a_table_block_and_one_button_per_option(rig, tmp_path) -> None:
+    from tests.unit.rendering_samples import LESSON_KEY, lesson, raw_markdown
+
+    reply = lesson(rig, tmp_path)
+    assert "| --- |" in reply.text and "- **A.** EUR 0.23" in reply.text  # what the core writes
+    blocks = answer_blocks(reply)
+    assert_slack_takes(blocks)
+    [table] = [b for b in blocks if b["type"] == "table"]
+    assert cell_texts(table) == [["Country", "Rate"], ["Netherlands", "EUR 0.23 per km"],
+                                 ["Belgium", "EUR 0.15 per km"]]
+    quiz = texts(blocks)[-1]
+    assert "*Quick check:* What do you get per km in the Netherlands?\n• *A.* EUR 0.23\n• *B.* EUR 0.15" in quiz
+    [buttons] = [b for b in blocks if b["type"] == "actions"]
+    assert [(e["text"]["text"], e["value"]) for e in buttons["elements"]] == [
+        ("A. EUR 0.23", f"{LESSON_KEY}:0"), ("B. EUR 0.15", f"{LESSON_KEY}:1"), ("C. Nothing", f"{LESSON_KEY}:2")]
+    assert [button_action(e) for e in buttons["elements"]] == [("answer", f"{LESSON_KEY}:{i}") for i in range(3)]
+    for text in shown_texts(blocks) + [fallback_text(reply)]:
+        assert raw_markdown(text) == [], text

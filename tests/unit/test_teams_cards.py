@@ -3,7 +3,13 @@ in Teams' format, and card actions read back into the core's action kinds."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft6Validator
+from markdown_it import MarkdownIt
 
 from coach.messages import Action, Citation, Reply
 from connectors.teams.cards import answer_card, chosen, citation_entity, markdown_blocks
@@ -20,13 +26,29 @@ def cite(n: int, title: str = "Onboarding guide", link: str = "https://lms.examp
 def test_markdown_keeps_what_text_blocks_render_and_converts_the_rest():
     blocks = markdown_blocks("## Claims\nSubmit **within 30 days** [1].\n\n---\n- receipts\n- [form](https://x.example)\n"
                              "```\ncoach ingest ./docs\n```\nDone.")
-    assert blocks[0]["text"] == "**Claims**\nSubmit **within 30 days** [1].\n\n- receipts\n- [form](https://x.example)"
-    assert blocks[1] == {"type": "TextBlock", "text": "coach ingest ./docs", "wrap": True, "fontType": "Monospace"}
-    assert blocks[2]["text"] == "Done." and all(b["wrap"] for b in blocks)
+    assert blocks[0] == {"type": "TextBlock", "text": "Claims", "wrap": True, "weight": "Bolder", "size": "Medium"}
+    assert blocks[1] == {"type": "TextBlock", "text": "Submit **within 30 days** [1].", "wrap": True}
+    assert blocks[2] == {"type": "TextBlock", "text": "- receipts\n- [form](https://x.example)", "wrap": True,
+                         "separator": True}  # the rule is the line above what follows it
+    assert blocks[3] == {"type": "RichTextBlock", "inlines": [  # a TextRun is never read as Markdown: code as typed
+        {"type": "TextRun", "text": "coach ingest ./docs", "fontType": "Monospace"}]}
+    assert blocks[4]["text"] == "Done." and len(blocks) == 5
 
 
 def test_an_answer_cut_inside_a_code_fence_keeps_its_code():
-    assert markdown_blocks("Run:\n```\nmake run")[-1]["text"] == "make run"
+    assert markdown_blocks("Run:\n```\nmake run")[-1]["inlines"][0]["text"] == "make run"
+
+
+def test_what_text_block_markdown_lacks_is_a_rich_text_block():
+    [block] = markdown_blocks("Run `make **run**` not ~~make all~~, see [the guide](https://x.example).")
+    assert block == {"type": "RichTextBlock", "inlines": [
+        {"type": "TextRun", "text": "Run "},
+        {"type": "TextRun", "text": "make **run**", "fontType": "Monospace"},
+        {"type": "TextRun", "text": " not "},
+        {"type": "TextRun", "text": "make all", "strikethrough": True},
+        {"type": "TextRun", "text": ", see "},
+        {"type": "TextRun", "text": "the guide", "selectAction": {"type": "Action.OpenUrl", "url": "https://x.example"}},
+        {"type": "TextRun", "text": "."}]}
 
 
 def test_the_answer_card_numbers_its_sources_and_turns_actions_into_buttons():
@@ -95,3 +117,104 @@ def test_an_answer_activity_serializes_its_card_and_entities():
     assert personal["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     channel = answer_activity(reply, text_in_message=False).serialize()
     assert channel["text"] == "" and "From the guide" in str(channel["attachments"][0]["content"]["body"])
+
+
+# --- Markdown from the parser's tokens: tables, quotes, lists, lessons; the card against Microsoft's schema --------
+
+ADAPTIVE_CARD_SCHEMA = Path(__file__).parents[1] / "schemas" / "adaptive_cards" / "1.5.0.json"
+# what a TextBlock renders of Markdown (Microsoft's "Text features": bold, italic, lists, links, line breaks); what
+# this parser leaves as text is what the learner reads as typed
+TEXT_BLOCK_MARKDOWN = MarkdownIt("zero").enable(["emphasis", "list", "link", "newline"])
+
+
+def elements(node):
+    """Every element of a card (or of a list of elements), depth first."""
+    if isinstance(node, list):
+        for item in node:
+            yield from elements(item)
+    elif isinstance(node, dict):
+        if "type" in node:
+            yield node
+        for key in ("body", "items", "rows", "cells"):
+            yield from elements(node.get(key, []))
+
+
+def shown(block: dict) -> str:
+    """What a learner reads of a TextBlock (its Markdown rendered) or a RichTextBlock (its runs, never Markdown)."""
+    if block["type"] == "RichTextBlock":
+        return "".join(run["text"] for run in block["inlines"])
+    return "\n".join("".join(child.content if child.type == "text" else "\n" if child.type.endswith("break") else ""
+                             for child in token.children)
+                     for token in TEXT_BLOCK_MARKDOWN.parse(block["text"]) if token.type == "inline")
+
+
+def assert_valid_card(content: dict) -> None:
+    """Valid against the Adaptive Card 1.5 schema (microsoft/AdaptiveCards schemas/1.5.0/adaptive-card.json), once
+    Teams' own `msteams` property (full width, a Teams host extension the schema does not list) is set aside."""
+    def without_msteams(node):
+        if isinstance(node, dict):
+            return {k: without_msteams(v) for k, v in node.items() if k != "msteams"}
+        return [without_msteams(v) for v in node] if isinstance(node, list) else node
+
+    validator = Draft6Validator(json.loads(ADAPTIVE_CARD_SCHEMA.read_text(encoding="utf-8")))
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(without_msteams(content))]
+    assert errors == []
+
+
+def test_an_answer_with_a_table_quote_and_list_shows_no_raw_markdown():
+    from tests.unit.rendering_samples import answer, raw_markdown
+
+    content = answer_card(answer())
+    assert_valid_card(content)
+    body = content["body"]
+    [quote] = [b for b in body if b["type"] == "Container" and b.get("style") == "emphasis"]
+    assert quote["items"] == [{"type": "TextBlock", "wrap": True, "text": "Employees who use their own vehicle for "
+                                                                          "work trips get **EUR 0.23** per km. [1]"}]
+    [table] = [b for b in body if b["type"] == "Table"]
+    assert table["firstRowAsHeader"] is True and len(table["columns"]) == 3
+    assert [c.get("horizontalCellContentAlignment") for c in table["columns"]] == [None, "Center", "Right"]
+    cells = [[shown(cell["items"][0]) if cell["items"] else "" for cell in row["cells"]] for row in table["rows"]]
+    assert cells == [["Country", "Vehicle", "Rate"], ["Netherlands", "Car, motorbike or bicycle", "EUR 0.23 per km [2]"],
+                     ["Belgium", "", "EUR 0.15 per km"]]
+    assert all(cell["items"][0]["weight"] == "Bolder" for cell in table["rows"][0]["cells"])
+    [items] = [b for b in body if b["type"] == "TextBlock" and b["text"].startswith("- ")]
+    assert items["text"] == "- claim **within 30 days** [1]\n- keep the receipts"  # a list, as TextBlocks render it
+    texts = [shown(e) for e in elements(body) if e["type"] in ("TextBlock", "RichTextBlock")]
+    assert "[2]" in texts and "What to keep in mind:" in texts
+    for text in texts:
+        assert raw_markdown(text) == [], text
+
+
+def test_a_lesson_from_the_core_is_a_card_with_a_table_and_one_button_per_option(rig, tmp_path):
+    from tests.unit.rendering_samples import LESSON_KEY, lesson, raw_markdown
+
+    content = answer_card(lesson(rig, tmp_path))
+    assert_valid_card(content)
+    [table] = [b for b in content["body"] if b["type"] == "Table"]
+    assert [[shown(cell["items"][0]) for cell in row["cells"]] for row in table["rows"]] == [
+        ["Country", "Rate"], ["Netherlands", "EUR 0.23 per km"], ["Belgium", "EUR 0.15 per km"]]
+    buttons = content["actions"]
+    assert [(b["type"], b["title"]) for b in buttons] == [
+        ("Action.Execute", "A. EUR 0.23"), ("Action.Execute", "B. EUR 0.15"), ("Action.Execute", "C. Nothing")]
+    # a click comes back as the bot reads it (an adaptiveCard/action invoke's verb and data)
+    assert [chosen(b["data"], b["verb"]) for b in buttons] == [("answer", f"{LESSON_KEY}:{i}", "") for i in range(3)]
+    texts = [shown(e) for e in elements(content["body"]) if e["type"] in ("TextBlock", "RichTextBlock")]
+    assert "Quick check: What do you get per km in the Netherlands?" in texts
+    assert "A. EUR 0.23\nB. EUR 0.15\nC. Nothing" in texts
+    for text in texts:
+        assert raw_markdown(text) == [], text
+
+
+def test_every_card_the_coach_sends_is_valid_adaptive_card_json_and_a_broken_one_is_not():
+    from tests.unit.rendering_samples import answer
+
+    rich = "# Steps\n\n1. `make run`\n2. ~~old~~ new\n\n> > nested [x](https://x.example)\n\n```\ncode\n```\n\n---\n\nEnd"
+    reply = Reply(text=rich, citations=[cite(1)], notice="Written from the passages alone.", actions=[
+        Action("helpful", "Helpful", "n"), Action("not_helpful", "Not helpful", "n"),
+        Action("forget_confirm", "Forget me", "x")])
+    for content in (answer_card(reply), answer_card(reply, with_text=False), answer_card(answer())):
+        assert_valid_card(content)
+    broken = answer_card(answer())
+    next(e for e in elements(broken["body"]) if e["type"] == "TableCell")["items"] = "not a list"
+    with pytest.raises(AssertionError):
+        assert_valid_card(broken)
