@@ -9,7 +9,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from coach import conversation_turns, learner_page, managers, needs, self_service
+from coach import conversation_turns, learner_page, managers, needs, self_service, transcripts
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
 from coach.directory import Address, Directory
@@ -164,10 +164,12 @@ class Coach:
         return learner_page.page(self.lessons, learner_id, self.lessons.clock())
 
     def export(self, learner_id: str) -> dict:
-        return needs.export(self.engine, learner_id, self.lessons.clock())
+        return {**needs.export(self.engine, learner_id, self.lessons.clock()),
+                "web_conversation": transcripts.export(self.engine, learner_id)}
 
     def forget(self, learner_id: str) -> dict[str, int]:
-        return needs.forget(self.engine, learner_id)
+        return {**needs.forget(self.engine, learner_id),
+                "web_conversation": transcripts.forget(self.engine, learner_id)}
 
     def _log(self, message: IncomingMessage, decision: Decision, reply: Reply):
         question = message.text

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from coach import needs
+from coach import needs, transcripts
 from coach.i18n import N_, _, ngettext
 from coach.learners import update_profile
 from coach.messages import Action, Reply
@@ -130,7 +130,7 @@ def respond(engine: Engine, learner_id: str, intent: str, text: str = "", now: d
                      actions=[Action("forget", _("Forget me"))])
     if intent == "forget":
         kept = needs.export(engine, learner_id)
-        if keeps_nothing(kept):
+        if keeps_nothing(kept) and not transcripts.count(engine, learner_id):
             return Reply(text=_("I keep nothing about you: there is nothing to forget."), mode="service")
         count = len(kept["questions"])
         return Reply(text=ngettext("This deletes your profile, the {count} question I keep from you, your lesson "
@@ -151,6 +151,12 @@ def respond(engine: Engine, learner_id: str, intent: str, text: str = "", now: d
 
 def forget(engine: Engine, learner_id: str) -> Reply:
     deleted = needs.forget(engine, learner_id)["questions"]
+    transcripts.forget(engine, learner_id)  # the web chat's conversation
+    return forgotten(deleted)
+
+
+def forgotten(deleted: int) -> Reply:
+    """What "Yes, forget me" says once done (`deleted`: the questions deleted)."""
     return Reply(text=ngettext("Done: I deleted your profile and {count} question. I keep nothing about you now.",
                                "Done: I deleted your profile and {count} questions. I keep nothing about you now.",
                                deleted).format(count=deleted), mode="service")

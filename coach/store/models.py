@@ -325,3 +325,17 @@ class ConversationTurn(SQLModel, table=True):
                                           nullable=False))
     reply_opening: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebExchange(SQLModel, table=True):
+    """One turn of a learner's conversation in the built-in web chat, so it survives a reload: what they said (a
+    question, redacted as the needs log keeps it, or the label of the button they pressed) and the reply as it was
+    shown. Personal data: in the learner's export, deleted by "forget me", the last few dozen kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: str = Field(index=True, max_length=200)
+    kind: str = Field(default="ask", max_length=10)  # ask | action
+    said: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reply: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    used: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # button kinds pressed
+    created_at: datetime = Field(default_factory=utcnow)

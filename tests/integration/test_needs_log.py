@@ -82,7 +82,7 @@ def test_learners_ask_in_chat_what_is_kept_and_to_be_forgotten(container, tmp_pa
     done = coach.act("U3", "forget_confirm")
     assert "deleted your profile and 1 question." in done.text
     assert coach.export("U3") == {"learner_id": "U3", "profile": None, "questions": [], "reachable_in": [],
-                                  "lessons": NO_LESSONS}
+                                  "lessons": NO_LESSONS, "web_conversation": []}
     assert "nothing to forget" in coach.ask(IncomingMessage(learner_id="U3", text="delete my data")).text
 
     assert "resume" in coach.ask(IncomingMessage(learner_id="U4", text="pause")).text

@@ -1,0 +1,28 @@
+"""The built-in web chat: ask, see the cited answer, press its buttons, read its sources. Anonymous visitors see
+`everyone` content only.
+
+Each browser gets a random learner id in a cookie, so its questions, feedback, conversation, export and deletion
+stay its own. One module per concern: shell (page, cookie, headers), render (a reply as safe HTML), chat (the
+conversation's routes), sources (a source opened at its passage).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from connectors.web import chat, sources
+from connectors.web.shell import static_file
+
+router = APIRouter()
+router.include_router(chat.router)
+router.include_router(sources.router)
+
+
+@router.get("/static/chat.js", include_in_schema=False)
+def script():
+    return static_file("chat.js", "text/javascript")
+
+
+@router.get("/static/chat.css", include_in_schema=False)
+def stylesheet():
+    return static_file("chat.css", "text/css")
