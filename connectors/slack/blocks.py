@@ -1,5 +1,6 @@
-"""Slack Block Kit for the core's replies: answer blocks (their Markdown rendered by markdown_blocks) with sources, buttons and Slack's
-own feedback buttons, the streaming placeholder, the plain-text fallback, and the action_id scheme of the buttons."""
+"""Slack Block Kit for the core's replies: answer blocks (their Markdown rendered by markdown_blocks) with sources,
+buttons and Slack's own feedback buttons, the streaming placeholder, the plain-text fallback, and the action_id scheme
+of the buttons."""
 
 from __future__ import annotations
 

@@ -380,7 +380,8 @@ def test_an_answer_with_a_table_quote_and_list_shows_no_raw_markdown() -> None:
 
 
 def test_only_the_first_table_is_a_table_block_the_next_reads_as_header_value_lines() -> None:
-    markdown = "| A | B |\n| --- | --- |\n| 1 | 2 |\n\nAnd:\n\n| Item | Cost |\n| --- | --- |\n| Lunch | **12** |\n| Tea |  |"
+    markdown = ("| A | B |\n| --- | --- |\n| 1 | 2 |\n\nAnd:\n\n"
+                "| Item | Cost |\n| --- | --- |\n| Lunch | **12** |\n| Tea |  |")
     blocks = answer_blocks(Reply(text=markdown))
     assert_slack_takes(blocks)
     assert [b["type"] for b in blocks] == ["table", "section"]

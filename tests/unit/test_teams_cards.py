@@ -174,7 +174,8 @@ def test_an_answer_with_a_table_quote_and_list_shows_no_raw_markdown():
     assert table["firstRowAsHeader"] is True and len(table["columns"]) == 3
     assert [c.get("horizontalCellContentAlignment") for c in table["columns"]] == [None, "Center", "Right"]
     cells = [[shown(cell["items"][0]) if cell["items"] else "" for cell in row["cells"]] for row in table["rows"]]
-    assert cells == [["Country", "Vehicle", "Rate"], ["Netherlands", "Car, motorbike or bicycle", "EUR 0.23 per km [2]"],
+    assert cells == [["Country", "Vehicle", "Rate"],
+                     ["Netherlands", "Car, motorbike or bicycle", "EUR 0.23 per km [2]"],
                      ["Belgium", "", "EUR 0.15 per km"]]
     assert all(cell["items"][0]["weight"] == "Bolder" for cell in table["rows"][0]["cells"])
     [items] = [b for b in body if b["type"] == "TextBlock" and b["text"].startswith("- ")]
@@ -208,7 +209,8 @@ def test_a_lesson_from_the_core_is_a_card_with_a_table_and_one_button_per_option
 def test_every_card_the_coach_sends_is_valid_adaptive_card_json_and_a_broken_one_is_not():
     from tests.unit.rendering_samples import answer
 
-    rich = "# Steps\n\n1. `make run`\n2. ~~old~~ new\n\n> > nested [x](https://x.example)\n\n```\ncode\n```\n\n---\n\nEnd"
+    rich = ("# Steps\n\n1. `make run`\n2. ~~old~~ new\n\n> > nested [x](https://x.example)\n\n"
+            "```\ncode\n```\n\n---\n\nEnd")
     reply = Reply(text=rich, citations=[cite(1)], notice="Written from the passages alone.", actions=[
         Action("helpful", "Helpful", "n"), Action("not_helpful", "Not helpful", "n"),
         Action("forget_confirm", "Forget me", "x")])
