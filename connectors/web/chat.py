@@ -124,7 +124,8 @@ def action(request: Request, kind: str = Form(pattern=KIND), value: str = Form("
         done = press(request, learner, kind, value, on)
     except (NotFound, ValueError) as exc:
         status, message = _refused(exc)
-        body = conversation_html(transcripts_of(request), learner) + f'<p class="notice" role="alert">{escape(message)}</p>'
+        body = conversation_html(transcripts_of(request), learner)
+        body += f'<p class="notice" role="alert">{escape(message)}</p>'
         return with_cookie(HTMLResponse(page_html(page_language(request, learner), body), status_code=status),
                            learner)
     target = f"/?forgotten={done['forgotten']}" if done.get("cleared") else f"/#x-{done['id']}"

@@ -144,7 +144,8 @@ def _render(reply: Reply, key: str, used: tuple[str, ...], on: int | None, lang:
         f'<span class="where">{escape(" · ".join(p for p in (c.where, _updated(c.updated_at)) if p))}</span></li>'
         for c in reply.citations)
     notice = f'<p class="notice">{escape(reply.notice)}</p>' if reply.notice else ""
-    listing = f'<h3>{escape(_("Sources"))}</h3><ol class="sources">{sources}</ol>' if sources else ""
+    heading = _("Sources")
+    listing = f'<h3>{escape(heading)}</h3><ol class="sources">{sources}</ol>' if sources else ""
     classes = "answer" + (" abstained" if reply.abstained else "")
     return (f'<section class="{classes}" lang="{lang}" tabindex="-1">{notice}{body}{listing}'
             f'{actions_html(reply, used, on)}</section>')

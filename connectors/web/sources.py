@@ -25,9 +25,10 @@ def source_page(request: Request, source_id: str = Path(pattern=r"^[0-9a-f]{1,32
     audience = {EVERYONE, *container.answerer.groups_of(learner)}
     passages = [c for c in detail.chunks if audience & set(c.audience)] if detail else []
     with speaking(language) as lang:
-        back = f'<p><a href="/">{escape(_("Back to the chat"))}</a></p>'
+        back_to_chat, missing = _("Back to the chat"), _("There is no such source, or it is not open to you.")
+        back = f'<p><a href="/">{escape(back_to_chat)}</a></p>'
         if not passages:
-            main = f'<p role="alert">{escape(_("There is no such source, or it is not open to you."))}</p>{back}'
+            main = f'<p role="alert">{escape(missing)}</p>{back}'
             return with_cookie(HTMLResponse(document(lang, _("Learning coach"), main), status_code=404), learner)
         source, parts, heading = detail.source, [], None
         for chunk in passages:
@@ -36,9 +37,9 @@ def source_page(request: Request, source_id: str = Path(pattern=r"^[0-9a-f]{1,32
             title = f"<h2>{escape(shown)}</h2>" if shown else ""
             parts.append(f'<section class="passage" id="chunk-{escape(chunk.id)}">{title}'
                          f'{markdown_html(chunk.text)}</section>')
-        original = (f' · <a href="{escape(source.link)}">{escape(_("Open the original"))}</a>'
+        open_original, updated = _("Open the original"), _("updated {date}").format(date=short_date(source.updated_at))
+        original = (f' · <a href="{escape(source.link)}">{escape(open_original)}</a>'
                     if source.link.startswith(("https://", "http://")) else "")
-        main = (f'{back}<p class="where">'
-                f'{escape(_("updated {date}").format(date=short_date(source.updated_at)))}{original}</p>'
+        main = (f'{back}<p class="where">{escape(updated)}{original}</p>'
                 f'{"".join(parts)}')
         return with_cookie(HTMLResponse(document(lang, source.title, main)), learner)

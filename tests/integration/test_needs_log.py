@@ -59,7 +59,8 @@ def test_learners_see_and_delete_what_is_kept(tmp_path):
     result = runner.invoke(app, ["learners", "forget", "U7"])
     assert "Deleted 1 questions, 1 profile, 0 lesson records and 0 chat addresses" in result.stdout
     assert json.loads(runner.invoke(app, ["learners", "export", "U7"]).stdout) == {
-        "learner_id": "U7", "profile": None, "questions": [], "reachable_in": [], "lessons": NO_LESSONS}
+        "learner_id": "U7", "profile": None, "questions": [], "reachable_in": [], "lessons": NO_LESSONS,
+        "web_conversation": []}
     assert len(json.loads(runner.invoke(app, ["learners", "export", "U8"]).stdout)["questions"]) == 1
 
 
