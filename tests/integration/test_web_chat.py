@@ -302,3 +302,13 @@ def test_an_answer_for_a_dutch_browser_is_said_in_dutch(samples, app):
     assert event["reply"]["language"] == "nl" and 'lang="nl"' in event["html"]
     with speaking("nl"):
         assert f"<h3>{_('Sources')}</h3>" in event["html"]
+
+
+def test_a_question_the_content_does_not_cover_offers_a_person_in_place(app):
+    browser = TestClient(app)
+    browser.post("/ask", data={"q": "What is the recipe for the canteen's lasagne?"})
+    page = browser.get("/").text
+    assert '<section class="answer abstained"' in page and "couldn't find this" in page
+    on, need = re.search(r'<div class="exchange" id="x-(\d+)">', page)[1], re.search(r'value="([0-9a-f]{32})"', page)[1]
+    pressed = browser.post("/api/action", data={"kind": "ask_human", "value": need, "on": on}).json()
+    assert "For a person who knows this, ask" in pressed["html"] and 'value="ask_human"' not in pressed["actions"]
