@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from coach.abstention import AbstentionModel, features
 from coach.conversation import retrieval_context
 from kernel.errors import ModelUnavailable
-from coach.extractive import Embed, Sentence, choose, score_sentences
+from coach.coverage import not_covered
+from coach.extractive import Embed, Sentence, choose, quoted_table, score_sentences
 from coach.generation import AnswerWriter, MalformedAnswer
 from coach.i18n import N_, _, current
 from coach.messages import Action, Citation, IncomingMessage, Reply
@@ -27,6 +28,8 @@ FALLBACK_NOTICES = {
 QUOTED_FROM = N_("From the learning content:")
 # quoted in its own language: said briefly when that is not the one the learner is spoken to in
 QUOTED_IN = {"en": N_("From the learning content, in English:"), "nl": N_("From the learning content, in Dutch:")}
+PART_NOT_COVERED = N_("The learning content does not mention {what}, so I can't answer that part. Here is what it does "
+                      "say:")
 NOT_COVERED = N_("I couldn't find this in the learning content, so I won't guess. I've passed the question on to the "
                  "L&D team as a gap in the content. You can ask a person in the meantime.")
 
@@ -41,6 +44,8 @@ class Decision:
     features: dict[str, float]
     probability: float
     answered: bool
+    question: str = ""  # the learner's own words, as judged (a follow-up with the turn it follows)
+    not_covered: list[str] = field(default_factory=list)  # what the question names that the passages do not mention
 
 
 class Answerer:
@@ -74,7 +79,14 @@ class Answerer:
         sentences = score_sentences(question, passages[:3], self.embed, query_vector=retrieval.query_vector)
         values = features(question, passages, sentences)
         probability = self.abstention.probability(values)
-        return Decision(context, passages, sentences, values, probability, probability >= self.abstention.threshold)
+        decision = Decision(context, passages, sentences, values, probability, probability >= self.abstention.threshold,
+                            question)
+        if decision.answered:
+            groups = [] if message.public or message.shared else self.groups_of(message.learner_id)
+            quoted = [passages[i] for i in sorted({s.passage for s in choose(sentences)})] or passages[:1]
+            decision.not_covered = not_covered(message.text, quoted,
+                                               lambda words: self.retriever.mentions(words, groups=groups))
+        return decision
 
     def answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None = None, *,
                retrieval: Retrieval | None = None, write: bool = True,
@@ -109,24 +121,40 @@ def declined() -> Reply:
 
 
 def extractive_reply(decision: Decision) -> Reply:
-    """The chosen sentences quoted with [n] markers; sources numbered in the order they are first cited."""
-    chosen = choose(decision.sentences)
+    """The chosen units quoted with their [n] markers, in the passages' retrieval order: sentences as quotes, a
+    table's rows as that table with its header. Only cited sources are listed, numbered as they are first cited."""
+    chosen = sorted(choose(decision.sentences), key=lambda s: (s.passage, -s.score))
     order: list[int] = []
-    for sentence in sorted(chosen, key=lambda s: s.passage):
-        if sentence.passage not in order:
-            order.append(sentence.passage)
+    blocks: list[str] = []
+    tables_done: set[tuple[int, int]] = set()
+    # two chunks of one source at one place (a page, a section) are one source to read
+    place = {i: next(j for j, p in enumerate(decision.passages) if (p.source_id, p.where) == (q.source_id, q.where))
+             for i, q in enumerate(decision.passages)}
+    for sentence in chosen:
+        if place[sentence.passage] not in order:
+            order.append(place[sentence.passage])
+        n = order.index(place[sentence.passage]) + 1
+        if sentence.table is None:
+            blocks.append(f"> {sentence.text} [{n}]")
+            continue
+        key = (sentence.passage, id(sentence.table))
+        if key in tables_done:
+            continue
+        tables_done.add(key)
+        rows = [c for c in chosen if c.passage == sentence.passage and c.table is sentence.table]
+        passage = decision.passages[sentence.passage]
+        headings = passage.locator.get("heading") or []
+        caption = headings[-1] if headings else passage.title
+        blocks.append(f"{caption} [{n}]:\n\n{quoted_table(rows, decision.question)}")
     quoted_in = {decision.passages[i].language for i in order} - {""}
-    lines = [_(QUOTED_IN[quoted_in.pop()]) if len(quoted_in) == 1 and quoted_in <= set(QUOTED_IN) - {current()}
-             else _(QUOTED_FROM)]
-    for sentence in sorted(chosen, key=lambda s: (s.passage, -s.score)):
-        lines.append(f"> {sentence.text} [{order.index(sentence.passage) + 1}]")
-    seen_sources = {decision.passages[i].source_id for i in order}
-    for i, passage in enumerate(decision.passages):  # related sources after the cited ones, one per source
-        if len(order) < MAX_SOURCES and i not in order and passage.source_id not in seen_sources:
-            order.append(i)
-            seen_sources.add(passage.source_id)
+    opening = (_(QUOTED_IN[quoted_in.pop()]) if len(quoted_in) == 1 and quoted_in <= set(QUOTED_IN) - {current()}
+               else _(QUOTED_FROM))
+    if decision.not_covered:
+        missing = " / ".join(f"*{what}*" for what in decision.not_covered)
+        opening = _(PART_NOT_COVERED).format(what=missing)
     citations = [cite(n, decision.passages[i]) for n, i in enumerate(order, start=1)]
-    return Reply(text="\n".join(lines), citations=citations, actions=feedback_actions(), mode="extractive")
+    return Reply(text="\n\n".join([opening, *blocks]), citations=citations, actions=feedback_actions(),
+                 mode="extractive")
 
 
 def cite(n: int, passage: Passage) -> Citation:

@@ -180,7 +180,8 @@ class Coach:
                 topics += [t for t in passage.competencies if t not in topics]
         return needs.record(self.engine, learner_id=message.learner_id, channel=message.channel,
                             platform=message.platform, question=question, topics=topics,
-                            answered=not reply.abstained, confidence=decision.probability, sources=sorted(cited))
+                            answered=not reply.abstained, confidence=decision.probability, sources=sorted(cited),
+                            not_covered=[] if reply.abstained else decision.not_covered)  # from the redacted text
 
 
 def to_asker(reply: Reply, message: IncomingMessage) -> Reply:

@@ -23,9 +23,11 @@ FEEDBACK = ("helpful", "not_helpful")
 
 
 def record(engine: Engine, *, learner_id: str, channel: str, platform: str, question: str, topics: list[str],
-           answered: bool, confidence: float, sources: list[str]) -> Need:
+           answered: bool, confidence: float, sources: list[str], not_covered: list[str] | None = None) -> Need:
+    """`not_covered`: answered in part: what the question named that the content does not mention."""
     need = Need(id=uuid.uuid4().hex, learner_id=learner_id, channel=channel, platform=platform, question=question,
-                topics=topics, answered=answered, confidence=round(confidence, 4), sources=sources)
+                topics=topics, answered=answered, confidence=round(confidence, 4), sources=sources,
+                not_covered=not_covered or [])
     with session(engine) as db:
         db.add(need)
         db.commit()

@@ -49,3 +49,7 @@ class Retrieval:
 class Retriever(Protocol):
     def retrieve(self, query: str, *, context: Sequence[str] = (), groups: Iterable[str] = (), k: int = 5,
                  mode: str = "hybrid") -> Retrieval: ...
+
+    def mentions(self, words: Sequence[str], *, groups: Iterable[str] = ()) -> set[str]:
+        """Which of `words` some content these groups may see mentions (by keyword, in any language served)."""
+        ...

@@ -25,6 +25,10 @@ def tokenize(text: str, language: str = "en") -> list[str]:
     return _STEMMERS[language].stemWords(words)
 
 
+def is_stopword(word: str, language: str) -> bool:
+    return word.lower() in _STOP.get(language, _STOP["en"])
+
+
 def query_tokens(text: str) -> list[str]:
     """A question's tokens in every language served, each once, in order."""
     return list(dict.fromkeys(token for language in LANGUAGES for token in tokenize(text, language)))

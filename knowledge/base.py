@@ -133,6 +133,9 @@ class KnowledgeBase:
                  mode: str = "hybrid") -> Retrieval:
         return self.retriever.retrieve(query, context=context, groups=groups, k=k, mode=mode)
 
+    def mentions(self, words: Sequence[str], *, groups: Iterable[str] = ()) -> set[str]:
+        return self.retriever.mentions(words, groups=groups)
+
     def sync_vectors(self, progress: Progress | None = None) -> dict[str, int]:
         """On start: embed what the current model's collection lacks (a model change re-embeds everything)."""
         result = self.ingestor.reconcile(progress)

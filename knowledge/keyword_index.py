@@ -56,6 +56,18 @@ class KeywordIndex:
         top = top[np.argsort(-scores[top])]
         return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def present(self, words: Sequence[str], *, groups: Iterable[str]) -> set[str]:
+        """Which of these words some chunk this audience may see holds (by any language's stem): a word found only
+        in content for other audiences counts as absent, so its presence tells nothing."""
+        if self._retriever is None:
+            return set()
+        vocabulary, allowed, found = self._retriever.vocab_dict, self._allowed(groups), set()
+        for word in words:
+            ids = [vocabulary[t] for t in query_tokens(word) if t in vocabulary]
+            if ids and (self._retriever.get_scores_from_ids(ids) * allowed).max() > 0:
+                found.add(word)
+        return found
+
     def _allowed(self, groups: Iterable[str]) -> np.ndarray:
         key = frozenset(g.lower() for g in [EVERYONE, *groups])
         mask = self._mask_cache.get(key)

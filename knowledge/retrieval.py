@@ -71,6 +71,11 @@ class HybridRetriever:
             fused = convex(dense, keyword, 1.0 if mode == "dense" else 0.0)
         return Retrieval(self._passages(fused, dict(dense), dict(keyword), set(groups), k), vector)
 
+    def mentions(self, words: Sequence[str], *, groups: Iterable[str] = ()) -> set[str]:
+        """Which of `words` the content these groups may see mentions anywhere."""
+        self.refresh()
+        return self.keyword.present(words, groups=sorted({g.lower() for g in groups} | {EVERYONE}))
+
     def _query_vector(self, query: str, text: str) -> np.ndarray:
         vector = self.embedder.embed_query(text)
         if text != query:

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from kernel.ports import Passage, Retrieval
-from kernel.text import tokenize
+from kernel.text import query_tokens, tokenize
 
 DIMENSIONS = 256
 
@@ -66,6 +66,11 @@ class FakeRetriever:
                  if allowed & set(p.audience)]
         ranked = [p for overlap, _, p in sorted(found, key=lambda f: (-f[0], f[1])) if overlap]
         return self._result(query, ranked[:k])
+
+    def mentions(self, words: Sequence[str], *, groups: Iterable[str] = ()) -> set[str]:
+        allowed = {"everyone", *groups}
+        held = {t for p in self.passages if allowed & set(p.audience) for t in query_tokens(f"{p.title} {p.text}")}
+        return {w for w in words if set(query_tokens(w)) & held}
 
     def _result(self, query: str, passages: list[Passage]) -> Retrieval:
         """The passages and the query's vector, as the port returns them (the core's sentence scoring reuses it)."""

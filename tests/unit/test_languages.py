@@ -64,7 +64,7 @@ def test_extractive_answers_say_when_they_quote_content_in_another_language(rig)
     update_profile(rig.engine, "eli", preferences={"language": "nl"})  # "spreek Nederlands"
     reply = ask(rig, "How do I report a phishing e-mail?", learner="eli")
     assert not reply.abstained and reply.language == "nl"
-    assert reply.text.startswith(dutch("From the learning content, in English:") + "\n> Report a phishing e-mail")
+    assert reply.text.startswith(dutch("From the learning content, in English:") + "\n\n> Report a phishing e-mail")
     english = ask(rig, "How do I report a phishing e-mail?", learner="fay")
     assert english.language == "en" and english.text.startswith("From the learning content:\n")
 
