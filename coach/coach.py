@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from coach import conversation_turns, learner_page, managers, needs, self_service, transcripts
 from coach.answering import Answerer, Decision
 from coach.competencies import Framework
+from coach.contacts import Contacts, linked
 from coach.directory import Address, Directory
 from coach.i18n import N_, _, speaking
 from coach.lessons.service import Lessons
@@ -35,8 +36,9 @@ class Coach:
                  clock: Callable[[], datetime] = utcnow, find_source: Callable[[str], object] | None = None,
                  min_group: int = 5) -> None:
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
-        self.human_contact, self.rate, self.min_group = human_contact, rate or RateLimiter(0), min_group
-        self.lessons = Lessons(engine, framework, human_contact, clock, find_source)
+        self.contacts = Contacts.parse(human_contact)
+        self.rate, self.min_group = rate or RateLimiter(0), min_group
+        self.lessons = Lessons(engine, framework, self.contacts.default, clock, find_source)
         self.directory = Directory(engine, redactor)
 
     def meet(self, learner_id: str, *, name: str | None = None, timezone: str | None = None,
@@ -139,8 +141,7 @@ class Coach:
         if kind in ("forget", "pause", "resume", "export"):
             return self_service.respond(self.engine, learner_id, kind, now=self.lessons.clock())
         if kind == "ask_human":
-            return Reply(text=_("For a person who knows this, ask {contact}. Questions the content could not answer "
-                                "reach L&D as content gaps.").format(contact=self.contact()), mode="service")
+            return self._person(learner_id, value)
         if kind == "lesson":
             return self.lessons.start(learner_id, value)
         if kind == "answer":
@@ -150,8 +151,22 @@ class Coach:
         raise ValueError(f"unknown action {kind!r}")
 
     def contact(self) -> str:
-        """Whom to ask for a person (COACH_HUMAN_CONTACT), in the language being spoken when it is the default."""
-        return self.human_contact or _("the L&D team")
+        """Whom to ask for a person when nothing more specific is known (COACH_HUMAN_CONTACT's default), in the
+        language being spoken when it is the coach's own default."""
+        return self.contacts.default or _("the L&D team")
+
+    def _person(self, learner_id: str, need_id: str) -> Reply:
+        """"Ask a person" under an answer: who knows the question's competency (or serves the learner's audience),
+        and how to reach them."""
+        topics = needs.topics_of(self.engine, need_id=need_id, learner_id=learner_id)
+        topic, who = self.contacts.find(topics, self.answerer.groups_of(learner_id) or [], self.framework.experts)
+        gaps = _("Questions the content could not answer reach L&D as content gaps.")
+        if who and topic:
+            text = _("For {topic}, ask {who}: they can help you in person.").format(
+                topic=self.framework.name(topic).lower(), who=linked(who))
+        else:
+            text = _("For a person who knows this, ask {contact}.").format(contact=linked(who or self.contact()))
+        return Reply(text=f"{text} {gaps}", mode="service")
 
     def feedback(self, *, need_id: str, learner_id: str, helpful: bool, note: str = "") -> None:
         """`note`: what the learner says was missing or wrong; redacted like a question."""

@@ -42,6 +42,9 @@ class Framework:
             raise ConfigError(f"The competency framework {path} cannot be read ({exc}); fix it or point "
                               "COACH_COMPETENCIES_FILE at a valid file (see examples/competencies.yaml)") from exc
 
+    def name(self, competency: str) -> str:
+        return next((c.name for c in self.competencies if c.id == competency), competency)
+
     def experts(self, competency: str) -> tuple[str, ...]:
         return next((c.experts for c in self.competencies if c.id == competency), ())
 

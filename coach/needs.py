@@ -34,6 +34,13 @@ def record(engine: Engine, *, learner_id: str, channel: str, platform: str, ques
     return need
 
 
+def topics_of(engine: Engine, *, need_id: str, learner_id: str) -> list[str]:
+    """The competencies of one of this learner's questions ([] for another's, or one deleted)."""
+    with session(engine) as db:
+        need = db.get(Need, need_id) if need_id else None
+        return list(need.topics) if need is not None and need.learner_id == learner_id else []
+
+
 def asked_since(engine: Engine, learner_id: str, since: datetime) -> int:
     """How many questions the learner asked since then (the rate limit's count, shared by all replicas)."""
     with session(engine) as db:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
+from coach.contacts import Contacts
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -33,7 +34,7 @@ def _settings(request: Request):
 
 
 def privacy_body(settings) -> str:
-    company, contact = escape(settings.company_name), escape(settings.human_contact or "the L&D team")
+    company, contact = escape(settings.company_name), escape(Contacts.parse(settings.human_contact).default or "the L&D team")
     services = [name for name, url in (("a language model", settings.llm_base_url),
                                        ("an embeddings service", settings.embeddings_base_url)) if url]
     sent = (f"{company} connected {' and '.join(services)}: a question reaches it only with personal details removed, "
@@ -64,7 +65,7 @@ good.</li>
 
 
 def terms_body(settings) -> str:
-    company, contact = escape(settings.company_name), escape(settings.human_contact or "the L&D team")
+    company, contact = escape(settings.company_name), escape(Contacts.parse(settings.human_contact).default or "the L&D team")
     return f"""<p>The learning coach is for people at {company}, for questions about their work.</p><ul>
 <li>Its answers come from the learning content {company} published and name their sources. An answer can still be
 incomplete or wrong, especially one marked as written by AI: check the source before you act on anything

@@ -8,12 +8,21 @@ schema 1.5, its header row bold. A thematic break becomes the separator line abo
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from markdown_it.tree import SyntaxTreeNode
 
 from connectors.markdown import parse
 
 WEB_LINK = re.compile(r"(?:https?://|mailto:)\S+$", re.IGNORECASE)
+_MAILTO = re.compile(r"^mailto:([^?\s]+@[^?\s]+)$", re.IGNORECASE)
+CHAT_LINK = "https://teams.microsoft.com/l/chat/0/0?users={}"  # Teams' deep link to a chat with that person
+
+
+def teams_href(href: str) -> str:
+    """A person's e-mail address opens a Teams chat with them (in Teams, that is how to reach a colleague)."""
+    match = _MAILTO.match(href)
+    return CHAT_LINK.format(quote(match[1], safe="@")) if match else href
 _ALIGN = re.compile(r"text-align:(left|center|right)")
 _HEADING_SIZE = {"h1": "Large", "h2": "Medium"}
 _LISTS = ("bullet_list", "ordered_list")
@@ -165,7 +174,7 @@ def _markdown(node: SyntaxTreeNode, bold: bool = True) -> str:
         elif kind == "s":
             out.append(_markdown(child, bold))
         elif kind == "link":
-            href = child.attrs.get("href", "")
+            href = teams_href(child.attrs.get("href", ""))
             label = _plain(child).replace("[", "(").replace("]", ")") or href
             out.append(f"[{label}]({href})" if WEB_LINK.match(href) else label)
         elif kind == "image":
@@ -210,7 +219,7 @@ def _runs(node: SyntaxTreeNode, style: dict) -> list[dict]:
             for run in _runs(child, {**style, name[0]: name[1]}):
                 add(run["text"], {k: v for k, v in run.items() if k not in ("type", "text")})
         elif kind == "link":
-            href = child.attrs.get("href", "")
+            href = teams_href(child.attrs.get("href", ""))
             label = _plain(child) or href
             if WEB_LINK.match(href):
                 out.append({"type": "TextRun", "text": label, **style,

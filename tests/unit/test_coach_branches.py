@@ -312,3 +312,34 @@ def test_a_lesson_outside_the_learners_audience_is_not_found(rig, tmp_path):
 def test_an_unknown_action_is_refused(rig):
     with pytest.raises(ValueError, match="unknown action 'explode'"):
         rig.coach.act("ana", "explode", "x")
+
+
+def test_ask_a_person_names_who_knows_the_questions_competency_and_how_to_reach_them(rig):
+    answered = ask(rig, PHISHING_Q)  # tagged information-security, whose experts the framework names
+    reply = rig.coach.act("ana", "ask_human", answered.need_id)
+    assert reply.text.startswith("For information security, ask #security-help or "
+                                 "[security@northwindloom.example](mailto:security@northwindloom.example)")
+    assert rig.coach.act("bob", "ask_human", answered.need_id).text.startswith(  # not bob's question
+        "For a person who knows this, ask Priya in L&D.")
+
+
+def test_the_human_contact_setting_names_a_person_per_competency_and_per_audience(template, tmp_path):
+    from coach.contacts import Contacts
+    from coach.learners import update_profile as profile
+    from kernel.errors import ConfigError
+
+    contacts = Contacts.parse("learning@acme.example; information-security=Sam (CISO office); managers=Your HRBP")
+    assert contacts.default == "learning@acme.example"
+    assert contacts.find(["information-security"], [], lambda c: ("#security-help",)) == \
+        ("information-security", "Sam (CISO office)")  # the setting wins over the framework's experts
+    assert contacts.find([], ["Managers"], lambda c: ()) == ("", "Your HRBP")
+    assert contacts.find(["expenses"], ["everyone"], lambda c: ()) == ("", "")
+    with pytest.raises(ConfigError, match="two contacts without a key"):
+        Contacts.parse("a@acme.example; b@acme.example")
+    rig = build(template, tmp_path)
+    rig.coach.contacts = contacts
+    profile(rig.engine, "mia", groups=["managers"])
+    assert rig.coach.act("mia", "ask_human", "").text.startswith("For a person who knows this, ask Your HRBP.")
+    assert rig.coach.act("ana", "ask_human", "").text.startswith(
+        "For a person who knows this, ask [learning@acme.example](mailto:learning@acme.example).")
+    rig.engine.dispose()

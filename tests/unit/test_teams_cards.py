@@ -220,3 +220,10 @@ def test_every_card_the_coach_sends_is_valid_adaptive_card_json_and_a_broken_one
     next(e for e in elements(broken["body"]) if e["type"] == "TableCell")["items"] = "not a list"
     with pytest.raises(AssertionError):
         assert_valid_card(broken)
+
+
+def test_an_e_mail_address_in_a_reply_opens_a_teams_chat_with_that_person():
+    from connectors.teams.cards import markdown_blocks
+
+    blocks = markdown_blocks("For information security, ask [sam@acme.example](mailto:sam@acme.example).")
+    assert "[sam@acme.example](https://teams.microsoft.com/l/chat/0/0?users=sam@acme.example)" in str(blocks)
