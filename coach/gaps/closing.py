@@ -91,13 +91,13 @@ def recheck(engine: Engine, *, answerer: Answerer, chunk_vectors: ChunkVectors, 
         first = same[0]
         try:  # answered in the asker's language, as they will read it
             with speaking(language_of(engine, first.learner_id)):
-                _, reply = reasker.answer(IncomingMessage(learner_id=first.learner_id, text=text, channel="dm",
-                                                          platform=first.platform))
+                decision, reply = reasker.answer(IncomingMessage(learner_id=first.learner_id, text=text,
+                                                                 channel="dm", platform=first.platform))
         except Exception:  # one question failing to re-ask must not stop the others (or the ingestion)
             log.exception("re-asking a content-gap question failed")
             continue
         counts["rechecked"] += 1
-        if reply.abstained:
+        if reply.abstained or decision.not_covered:  # answered in part is still a gap
             continue
         source_id, title = _closer(reply, source_ids)
         closed = _close(engine, [q.need_id for q in same], source_id, title, now)

@@ -1,4 +1,4 @@
-"""Unanswered questions grouped by topic, stable enough to act on.
+"""Unanswered questions (and those answered only in part: `need.not_covered`) grouped by topic, stable enough to act on.
 
 Leader clustering: questions are taken in the order they were asked; each joins the most similar *leader* (the
 question that founded a cluster) when that cosine reaches the threshold, and founds a new cluster otherwise. A leader
@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Callable, Sequence
 
 import numpy as np
-from sqlalchemy import func, update
+from sqlalchemy import String, cast, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -114,7 +114,8 @@ def _embed_new(engine: Engine, embed, model: str) -> int:
     with session(engine) as db:
         new = db.exec(select(Need.id, Need.question, Need.created_at)
                       .outerjoin(GapQuestion, GapQuestion.need_id == Need.id)
-                      .where(Need.answered == False, GapQuestion.need_id == None)  # noqa: E711,E712
+                      .where(or_(Need.answered == False, cast(Need.not_covered, String) != "[]"),  # noqa: E712
+                             GapQuestion.need_id == None)  # noqa: E711
                       .order_by(Need.created_at, Need.id)).all()
     for start in range(0, len(new), EMBED_BATCH):
         rows = new[start:start + EMBED_BATCH]

@@ -303,3 +303,21 @@ def test_many_open_gaps_cluster_and_only_the_few_the_new_content_may_answer_are_
     add_doc(container, tmp_path, "mileage.md", MILEAGE_DOC)
     assert 0 < len(asked) < 25 and len(set(asked)) == len(asked), asked  # a few distinct wordings, each asked once
     assert any("mileage" in a for a in asked)
+
+
+@pytest.mark.postgres
+def test_a_question_answered_only_in_part_is_a_gap_until_the_content_mentions_the_rest(tmp_path, embedder,
+                                                                                     database_url):
+    container = build(tmp_path, embedder, database_url)
+    reply = ask(container, DANA, "How do I report phishing on a Blackberry?")
+    assert not reply.abstained and reply.text.startswith("The learning content does not mention *Blackberry*")
+    with session(container.engine) as db:
+        need = db.get(Need, reply.need_id)
+    assert need.answered and need.not_covered == ["Blackberry"]
+    [gap] = container.gaps.clusters()
+    assert gap.label == "How do I report phishing on a Blackberry?" and gap.status == "open"
+    add_doc(container, tmp_path, "phones.md", "# Phones\nCompany phones are iPhones; report lost ones to the desk.")
+    assert container.gaps.clusters()[0].status == "open"  # re-asked, still not about a Blackberry: still a gap
+    add_doc(container, tmp_path, "blackberry.md", "# Phishing on a Blackberry\nOn a Blackberry, report phishing "
+                                                  "by forwarding the e-mail to security@example.com.")
+    assert container.gaps.clusters(status="closed")[0].label == "How do I report phishing on a Blackberry?"
