@@ -126,7 +126,8 @@ def respond(engine: Engine, learner_id: str, intent: str, text: str = "", now: d
     if intent == "language":
         return set_language(engine, learner_id, chosen_language(text))
     if intent == "export":
-        return Reply(text=describe(needs.export(engine, learner_id, now)), mode="service",
+        return Reply(text=describe(needs.export(engine, learner_id, now), transcripts.count(engine, learner_id)),
+                     mode="service",
                      actions=[Action("forget", _("Forget me"))])
     if intent == "forget":
         kept = needs.export(engine, learner_id)
@@ -170,10 +171,11 @@ _PROFILE_LABELS = (("display_name", N_("name")), ("role", N_("role")), ("team", 
                    ("timezone", N_("time zone")), ("language", N_("language")))
 
 
-def describe(kept: dict) -> str:
-    """The export as a learner reads it in chat; the complete record is `Coach.export` (JSON)."""
+def describe(kept: dict, web_turns: int = 0) -> str:
+    """The export as a learner reads it in chat; the complete record is `Coach.export` (JSON). `web_turns`: how
+    many turns of the web chat's conversation are kept."""
     profile, questions = kept["profile"], kept["questions"]
-    if keeps_nothing(kept):
+    if keeps_nothing(kept) and not web_turns:
         return _("I keep nothing about you yet.")
     lines = [_("Here is what I keep about you:")]
     if profile:
@@ -206,6 +208,10 @@ def describe(kept: dict) -> str:
         else:
             line += "; " + _("next review {date}").format(date=lessons["next_review"][:10])
         lines.append(line)
+    if web_turns:
+        lines.append(ngettext("- {count} turn of our conversation in the web chat, so it is there when you come back",
+                              "- {count} turns of our conversation in the web chat, so they are there when you come "
+                              "back", web_turns).format(count=web_turns))
     if kept["reachable_in"]:
         lines.append(_("- Where I can message you: {places}").format(places=", ".join(kept["reachable_in"])))
     lines.append(_("Say *forget me* to delete all of it."))

@@ -120,6 +120,7 @@ def test_help_and_what_is_kept_are_lists_not_markdown(app):
     page = browser.get("/").text
     assert "<li><em>what should I learn next?</em> for a short micro-lesson" in page
     assert "<li>1 question, personal details removed" in page and "\n- " not in page.split('id="conversation"')[1]
+    assert "<li>2 turns of our conversation in the web chat" in page  # the mileage question and "help"
 
 
 def test_forget_me_without_javascript_ends_on_an_empty_conversation(app, samples):
