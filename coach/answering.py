@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 from coach.abstention import AbstentionModel, features
 from coach.conversation import retrieval_context
 from kernel.errors import ModelUnavailable
-from coach.coverage import not_covered
+from coach.coverage import not_covered, stands_alone
 from coach.extractive import Embed, Sentence, choose, quoted_table, score_sentences
 from coach.generation import AnswerWriter, MalformedAnswer
 from coach.i18n import N_, _, current
@@ -74,9 +74,12 @@ class Answerer:
         context = retrieval_context(message.history)
         retrieval = retrieval or self.retrieve(message)
         passages = retrieval.passages
-        # a follow-up ("and in the UK?") is judged with the turns it follows, as it was searched
-        question = " ".join([message.text, *context[:1]])
-        sentences = score_sentences(question, passages[:3], self.embed, query_vector=retrieval.query_vector)
+        # a follow-up ("and in the UK?") is judged with the turn it follows, as it was searched; a question that
+        # stands on its own ("what is the per diem in the UK?" after the mileage rate) is judged alone
+        follow_up = bool(context) and not stands_alone(message.text)
+        question = " ".join([message.text, *context[:1]]) if follow_up else message.text
+        vector = retrieval.query_vector if follow_up or not context else None  # None: the question is embedded
+        sentences = score_sentences(question, passages[:3], self.embed, query_vector=vector)
         values = features(question, passages, sentences)
         probability = self.abstention.probability(values)
         decision = Decision(context, passages, sentences, values, probability, probability >= self.abstention.threshold,

@@ -21,8 +21,11 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 # words that frame a question rather than name its subject
 _FRAMING = frozenset("""what which who whom whose when where why how does did can could should would may might must shall
     will get got please tell know explain question help thanks thank hi hello hey coach anything something also
+    this that these those only about else other same then there here one ones thing things way case
     wat welke wie wanneer waar waarom hoe hoeveel kan kun kunt mag moet moeten krijg krijgt krijgen doe graag
-    vertel weet weten uitleggen vraag hoi hallo bedankt dank iets ook""".split())
+    vertel weet weten uitleggen vraag hoi hallo bedankt dank iets ook dit dat deze die daar hier alleen zit zitten
+    ander andere zelfde dan ding dingen manier geval""".split())
+STANDALONE_WORDS = 3
 NEAR = 0.85  # difflib ratio: a misspelling of a quoted word ("milage") is that word
 
 
@@ -51,6 +54,11 @@ def not_covered(question: str, quoted: Sequence[Passage], mentions: Callable[[Se
         if phrase not in phrases and not any(phrase in p for p in phrases):
             phrases.append(phrase)
     return phrases
+
+
+def stands_alone(question: str) -> bool:
+    """Names three things or more: a question of its own, not a follow-up ("and for electric cars?")."""
+    return sum(_is_content(w) for w in _WORD.findall(question)) >= STANDALONE_WORDS
 
 
 def _compound(word: str, spelled: set[str]) -> bool:

@@ -86,11 +86,12 @@ def units_of(passage: Passage) -> list[Unit]:
     lead = ""  # the text just before a table: its caption or lead-in, when it has no heading of its own
 
     def add(text: str) -> None:
-        nonlocal lead
+        nonlocal lead, asked
         if len(text) >= MIN_CHARS and not text.startswith("#") and not text.endswith("?"):
             text = _clip(text)
             units.append(Unit(text, f"{asked} {text}" if asked else text))
             lead = text
+            asked = ""  # the answer's first sentence carries its question; the rest are scored on their own
 
     def flush() -> None:
         nonlocal asked

@@ -313,3 +313,22 @@ def test_a_question_the_content_does_not_cover_offers_a_person_in_place(app):
     on, need = re.search(r'<div class="exchange" id="x-(\d+)">', page)[1], re.search(r'value="([0-9a-f]{32})"', page)[1]
     pressed = browser.post("/api/action", data={"kind": "ask_human", "value": need, "on": on}).json()
     assert "For a person who knows this, ask" in pressed["html"] and 'value="ask_human"' not in pressed["actions"]
+
+
+def test_the_sample_questions_get_the_answers_the_content_gives(app):
+    """The README's own questions on the sample content: the rate table as a table, the FAQ cited; claiming mileage
+    answered; the UK per diem from the policy's table; electric cars said not to be covered."""
+    browser = TestClient(app)
+    rate = browser.post("/api/ask", json={"question": "what is the mileage rate?"}).json()
+    assert "| Country | Vehicle | Rate |\n| --- | --- | --- |\n| Netherlands | Car, motorbike or bicycle |" in rate["answer"]
+    assert {c["title"] for c in rate["citations"]} == {"Expenses and travel FAQ", "Expenses and travel policy"}
+    assert all(f"[{c['n']}]" in rate["answer"] for c in rate["citations"])
+    page = browser.post("/ask", data={"q": "what is the mileage rate?"})
+    assert re.search(r"<th>Country</th>\s*<th>Vehicle</th>\s*<th>Rate</th>", page.text) and "| ---" not in page.text
+    claim = browser.post("/api/ask", json={"question": "how do I claim mileage?"}).json()
+    assert not claim["abstained"] and ANSWER.search(claim["answer"]) and claim["citations"]
+    per_diem = browser.post("/api/ask", json={"question": "what is the per diem in the UK?"}).json()
+    assert "GBP 40" in per_diem["answer"] and per_diem["citations"]
+    electric = browser.post("/api/ask", json={"question": "and for electric cars?", "history": [
+        {"speaker": "learner", "text": "what is the mileage rate?"}, {"speaker": "coach", "text": rate["answer"]}]})
+    assert electric.json()["answer"].startswith("The learning content does not mention *electric cars*")

@@ -53,7 +53,7 @@ def test_an_faq_answer_is_scored_with_the_question_it_answers_and_the_marks_are_
     units = units_of(FAQ)
     assert units[0].text == "In the Netherlands EUR 0.23 per km."
     assert units[0].scored == "What is the mileage rate? In the Netherlands EUR 0.23 per km."
-    assert units[1].text == "In the UK 45p per mile for the first 10,000 business miles."
+    assert units[1].text == "In the UK 45p per mile for the first 10,000 business miles." == units[1].scored
     flights = next(u for u in units if u.text.startswith("Flights"))
     assert flights.scored.startswith("Can I fly business class?")
     assert all(not u.text.startswith(("Q5", "A.")) for u in units)
