@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
@@ -17,6 +18,7 @@ from coach.ports import Cancel
 from kernel.ports import EVERYONE, Passage, Retrieval, Retriever
 
 MAX_SOURCES = 5
+_LIST_MARK = re.compile(r"^(\d+)([.)])(?=\s)")
 FALLBACK_NOTICE = N_("The language model is not answering right now, so here are the relevant passages, quoted.")
 # by why the model's answer is not shown (ModelUnavailable.outcome, or the check it failed)
 FALLBACK_NOTICES = {
@@ -147,7 +149,7 @@ def extractive_reply(decision: Decision) -> Reply:
         rows = [c for c in chosen if c.passage == sentence.passage and c.table is sentence.table]
         passage = decision.passages[sentence.passage]
         headings = passage.locator.get("heading") or []
-        caption = headings[-1] if headings else passage.title
+        caption = _LIST_MARK.sub(r"\1\\\2", headings[-1] if headings else passage.title)  # "5. Mileage" is no list
         blocks.append(f"{caption} [{n}]:\n\n{quoted_table(rows, decision.question)}")
     quoted_in = {decision.passages[i].language for i in order} - {""}
     opening = (_(QUOTED_IN[quoted_in.pop()]) if len(quoted_in) == 1 and quoted_in <= set(QUOTED_IN) - {current()}

@@ -113,3 +113,12 @@ def test_a_word_only_restricted_content_holds_is_not_covered_for_others():
     retriever = FakeRetriever([MILEAGE, secret])
     assert retriever.mentions(["scooter"], groups=[]) == set()
     assert retriever.mentions(["scooter"], groups=["managers"]) == {"scooter"}
+
+
+def test_a_numbered_heading_over_a_quoted_table_is_a_caption_not_a_list():
+    from connectors.markdown import parse
+
+    numbered = replace(MILEAGE, locator={"heading": ["5. Mileage"]})
+    reply = extractive_reply(answerer(numbered).decide(IncomingMessage(learner_id="l", text="mileage rate bicycle")))
+    assert "5\\. Mileage [1]:" in reply.text
+    assert "ordered_list_open" not in [t.type for t in parse(reply.text)]
