@@ -2,10 +2,11 @@
 rate table that has cars but no electric ones), so the answer says so before quoting what the content does say,
 and the need is logged as answered in part (a content gap for L&D).
 
-A word counts as not covered only when no quoted passage has it (by stem in any language served, or as a near
-spelling) and no content this learner may see mentions it at all: a word the base holds elsewhere is most likely
-said differently here (the retrieval judged these passages best), and a word known only to other audiences' content
-must not change what this learner is told.
+A word counts as not covered only when it names a particular thing (a name or an acronym, or a word narrowing one
+the passages have: "electric" cars), no quoted passage has it (by stem in any language served, as a near spelling or
+as part of a compound) and no content this learner may see mentions it at all: a word the base holds elsewhere is
+most likely said differently here (the retrieval judged these passages best), and a word known only to other
+audiences' content must not change what this learner is told.
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ def not_covered(question: str, quoted: Sequence[Passage], mentions: Callable[[Se
               and not difflib.get_close_matches(w.lower(), spelled, n=1, cutoff=NEAR) and not _compound(w, spelled)]
     if not absent:
         return []
-    known = mentions([words[i] for i in absent])
+    # only what names a particular thing: a name or an acronym ("Tesla", "US"), or a word that narrows one the
+    # content does have ("electric" cars); a plain absent word ("visit") is most often just said differently
+    covered = [content[i] and i not in absent for i in range(len(words))]
+    absent = [i for i in absent if (i > 0 and words[i][:1].isupper()) or (words[i].isupper() and len(words[i]) > 1)
+              or (i + 1 < len(words) and covered[i + 1] and _adjacent(question, words, i))]
+    known = mentions([words[i] for i in absent]) if absent else set()
     absent = [i for i in absent if words[i] not in known]
     phrases: list[str] = []
     for i in absent:  # the run of content words around each absent one: "electric cars", not "electric"

@@ -51,6 +51,7 @@ class _Open:
     question: str
     platform: str
     asked_at: datetime
+    partly: bool = False  # answered in part (need.not_covered): closed only once the rest is mentioned too
 
 
 class Remembering:
@@ -97,10 +98,14 @@ def recheck(engine: Engine, *, answerer: Answerer, chunk_vectors: ChunkVectors, 
             log.exception("re-asking a content-gap question failed")
             continue
         counts["rechecked"] += 1
-        if reply.abstained or decision.not_covered:  # answered in part is still a gap
+        if reply.abstained:
+            continue
+        # a question answered in part stays a gap while the answer still says some of it is not covered
+        done = [q for q in same if not (q.partly and decision.not_covered)]
+        if not done:
             continue
         source_id, title = _closer(reply, source_ids)
-        closed = _close(engine, [q.need_id for q in same], source_id, title, now)
+        closed = _close(engine, [q.need_id for q in done], source_id, title, now)
         answered += [(q, reply) for q in same if q.need_id in closed]
     counts["closed"] = len(answered)
     counts["owed"] = _owe(engine, answered, now, notify_days)
@@ -110,15 +115,15 @@ def recheck(engine: Engine, *, answerer: Answerer, chunk_vectors: ChunkVectors, 
 def _open_questions(engine: Engine) -> list[_Open]:
     with session(engine) as db:
         rows = db.exec(select(GapQuestion.need_id, GapQuestion.cluster_id, GapQuestion.vector, Need.learner_id,
-                              Need.question, Need.platform, Need.created_at)
+                              Need.question, Need.platform, Need.created_at, Need.answered)
                        .join(Need, Need.id == GapQuestion.need_id)
                        .where(GapQuestion.closed_at == None, GapQuestion.cluster_id != "")  # noqa: E711
                        .order_by(GapQuestion.asked_at, GapQuestion.need_id)).all()
     if not rows:
         return []
     vectors = from_bytes([row[2] for row in rows])
-    return [_Open(need_id, cid, vector, learner_id, question, platform, as_utc(asked_at))
-            for (need_id, cid, _, learner_id, question, platform, asked_at), vector in zip(rows, vectors)]
+    return [_Open(need_id, cid, vector, learner_id, question, platform, as_utc(asked_at), answered)
+            for (need_id, cid, _, learner_id, question, platform, asked_at, answered), vector in zip(rows, vectors)]
 
 
 def _groups(engine: Engine, learner_ids: set[str]) -> dict[str, tuple[str, ...]]:

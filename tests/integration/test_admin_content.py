@@ -315,7 +315,7 @@ def test_try_it_answers_as_the_chosen_audience_and_records_nothing(tmp_path, emb
         assert not tried["abstained"] and tried["citations"][0]["title"] == "Mileage"
     assert "ann@example.com" not in tried["question"] and "<EMAIL>" in tried["question"]
     assert tried["confidence"] >= tried["threshold"] and set(tried["signals"]) == {"dense", "keyword", "sentence",
-                                                                                   "coverage"}
+                                                                                   "coverage", "second"}
     best = tried["passages"][0]
     assert best["cited"] and best["title"] == "Mileage" and best["dense"] > 0 and best["fused"] > 0
 

@@ -49,7 +49,7 @@ def test_the_sentence_that_speaks_to_the_question_is_quoted_first():
 
 def test_abstention_model_fits_and_round_trips(tmp_path):
     rng = np.random.default_rng(0)
-    rows = [{name: float(v) for name, v in zip(FEATURES, rng.normal(size=4) + (1.0 if i % 2 else -1.0))}
+    rows = [{name: float(v) for name, v in zip(FEATURES, rng.normal(size=len(FEATURES)) + (1.0 if i % 2 else -1.0))}
             for i in range(200)]
     labels = [bool(i % 2) for i in range(200)]
     weights, bias = fit(rows, labels)
