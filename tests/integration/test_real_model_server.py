@@ -60,7 +60,7 @@ def assert_useful(reply, container) -> None:
     assert not reply.abstained and reply.citations
     assert "<passage>" not in reply.text and "Rules:" not in reply.text and "NOT_COVERED" not in reply.text
     if reply.mode == "extractive":
-        assert reply.notice and reply.text.splitlines()[1].startswith("> ")
+        assert reply.notice and reply.text.split("\n\n")[1].startswith("> ")
     else:
         assert reply.mode == "generated" and last_exchange(container).outcome == "answered"
 
