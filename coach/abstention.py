@@ -2,8 +2,8 @@
 
 A logistic model over a few signals: how close the best chunk is (dense cosine), how strongly it matches by words
 (BM25), how close the best single sentence is, how many of the question's words the best passage covers, and how
-close the runner-up passage is (content that speaks to a question in several places answers it more often than one
-near miss: held out, mtrag +0.03, clapnq +0.02, covid_faq +0.0). Scores alone top out near 0.8 accuracy on clapnq
+close the runner-up passage is (fitted with a negative weight: a best passage that stands out from the rest answers
+more often than one of several near misses; held out, mtrag +0.03, clapnq +0.02, covid_faq +0.0). Scores alone top out near 0.8 accuracy on clapnq
 (cross-validated). Tried and left out: the margin between the two best chunks (it learns clapnq's distractor
 design), sentence coverage, the share of the question's words in the quote, answer-type checks, query length, the
 second-best sentence, and scores normalised against the knowledge base's own score distribution (mean pairwise and
@@ -52,8 +52,7 @@ def features(question: str, passages: Sequence[Passage], sentences: Sequence[Sen
         "keyword": math.log1p(max((p.keyword for p in passages if p.keyword is not None), default=0.0)),
         "sentence": max((s.score for s in sentences), default=0.0),
         "coverage": covered,
-        # how close the runner-up passage is: content that speaks to the question in several places (a how-to
-        # section and its neighbours) versus one near miss
+        # how close the runner-up passage is: one passage standing out from the rest, or several near misses
         "second": (sorted((p.dense for p in passages if p.dense is not None), reverse=True)[1:2] or [0.0])[0],
     }
 
