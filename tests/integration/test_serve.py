@@ -47,7 +47,8 @@ def test_serve_loads_samples_once_and_answers(tmp_path):
         assert httpx.get(f"{base}/healthz").json()["sources"] == 10
         hits = httpx.get(f"{base}/api/search", params={"q": "How do I report a phishing email?"}).json()
         assert hits[0]["doc_type"] == "docx" and "security@northwindloom.example" in " ".join(h["text"] for h in hits)
-        page = httpx.get(base, params={"q": "merit budget salary review"}).text
+        with httpx.Client(follow_redirects=True) as browser:  # asked, then shown on the page it redirects to
+            page = browser.get(base, params={"q": "merit budget salary review"}).text
         assert "3.5%" not in page and "Learning coach" in page  # the web page is everyone's: nothing restricted
         assert httpx.get(f"{base}/api/search", params={"q": ""}).status_code == 422
         # while it serves from the embedded index, a second writer is refused with what to do
