@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from coach.conversation import PREVIOUS_QUESTIONS, REPLY_CHARS, Turn
-from kernel.store import session
+from kernel.store import keep_newest, session
 from coach.store.models import ConversationTurn, Need
 
 KEPT = 2 * PREVIOUS_QUESTIONS  # question-and-reply pairs kept per conversation
@@ -33,10 +32,7 @@ def remember(engine: Engine, conversation: str, *, need_id: str, reply: str) -> 
     with session(engine) as db:
         db.add(ConversationTurn(conversation=key, need_id=need_id, reply_opening=reply[:REPLY_CHARS]))
         db.flush()
-        kept = select(ConversationTurn.id).where(ConversationTurn.conversation == key) \
-            .order_by(ConversationTurn.id.desc()).limit(KEPT)
-        db.exec(delete(ConversationTurn).where(ConversationTurn.conversation == key,
-                                               ConversationTurn.id.not_in(kept.scalar_subquery())))
+        keep_newest(db, ConversationTurn.id, ConversationTurn.conversation, key, KEPT)
         db.commit()
 
 

@@ -18,7 +18,7 @@ from sqlmodel import select
 from coach.messages import Action, Citation, Reply
 from coach.redaction import Redactor
 from coach.store.models import WebExchange
-from kernel.store import session
+from kernel.store import keep_newest, session
 
 KEPT = 30  # turns (a question or a button press, with its reply) kept per learner
 SAID_CHARS = 2000  # a longer question is kept shortened: the core does not read past it either
@@ -76,10 +76,7 @@ class Transcripts:
             row = WebExchange(learner_id=learner_id, kind=kind, said=said, reply=reply_json(reply))
             db.add(row)
             db.flush()
-            kept = select(WebExchange.id).where(WebExchange.learner_id == learner_id) \
-                .order_by(WebExchange.id.desc()).limit(KEPT)
-            db.exec(delete(WebExchange).where(WebExchange.learner_id == learner_id,
-                                              WebExchange.id.not_in(kept.scalar_subquery())))
+            keep_newest(db, WebExchange.id, WebExchange.learner_id, learner_id, KEPT)
             db.commit()
             db.refresh(row)
             return _exchange(row)

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, create_engine
+from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 
 def utcnow() -> datetime:
@@ -65,3 +65,9 @@ class KnowledgeState(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = ""
+
+
+def keep_newest(db: Session, id_column, key_column, key, kept: int) -> None:
+    """Delete the rows of `key` beyond its `kept` newest (by id): a bounded history per conversation or learner."""
+    newest = select(id_column).where(key_column == key).order_by(id_column.desc()).limit(kept)
+    db.exec(delete(id_column.class_).where(key_column == key, id_column.not_in(newest.scalar_subquery())))
