@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -66,6 +66,24 @@ class Settings(BaseSettings):
     # be told when new content answers it (older ones close silently)
     gap_similarity: float | None = Field(default=None, ge=0.0, le=1.0, alias="COACH_GAP_SIMILARITY")
     gap_notify_days: int = Field(default=60, ge=0, alias="COACH_GAP_NOTIFY_DAYS")
+
+    # learning records to the company's LRS as xAPI 1.0.3 statements, through a persistent outbox; off when the
+    # endpoint is unset. The endpoint is the LRS's xAPI base (statements go to <endpoint>/statements); Basic auth.
+    xapi_endpoint: str = Field(default="", alias="XAPI_ENDPOINT")
+    xapi_username: str = Field(default="", alias="XAPI_USERNAME")
+    xapi_password: SecretStr = Field(default=SecretStr(""), alias="XAPI_PASSWORD")
+    # the base IRI of the coach's activity ids (lessons, questions, sources); empty: <COACH_PUBLIC_URL>/xapi
+    xapi_activity_base: str = Field(default="", alias="XAPI_ACTIVITY_BASE")
+    # the actor's account.homePage per platform is the platform's own address; "mbox" sends the learner's e-mail
+    # as the actor instead (only when the company maps its LRS by e-mail on purpose); "account" (default) never does
+    xapi_actor: str = Field(default="account", pattern="^(account|mbox)$", alias="XAPI_ACTOR")
+    # include the (redacted) question text in "asked" statements; off: only whether it was answered and its topics
+    xapi_include_question: bool = Field(default=False, alias="XAPI_INCLUDE_QUESTION")
+    # statements per POST to the LRS
+    xapi_batch: int = Field(default=200, ge=1, le=1000, alias="XAPI_BATCH")
+
+    # the impact report's estimate of time saved: minutes one question answered (and rated helpful) saves a learner
+    minutes_per_question: float = Field(default=10.0, ge=0, alias="COACH_MINUTES_PER_QUESTION")
 
     # questions a learner may ask per minute, in any chat (0: no limit)
     questions_per_minute: int = Field(default=8, alias="COACH_QUESTIONS_PER_MINUTE")
