@@ -11,6 +11,7 @@ class TableSpec:
     title: str
     description: str
     columns: tuple[tuple[str, str], ...]  # (key in each row, label)
+    method: str = ""  # how it was computed, in words (the impact report says so under each chart)
 
 
 _RATED = (("helpful", "Rated helpful"), ("not_helpful", "Rated not helpful"), ("unrated", "Not rated"))
@@ -68,9 +69,10 @@ TABLES: dict[str, TableSpec] = {
 }
 
 
-def table(name: str, rows: list[dict], hidden_rows: int = 0) -> dict:
-    """A table ready to render or serve: title, description, columns, rows, and how many rows privacy left out."""
-    spec = TABLES[name]
-    return {"title": spec.title, "description": spec.description,
+def table(name: str, rows: list[dict], hidden_rows: int = 0, specs: dict[str, TableSpec] | None = None) -> dict:
+    """A table ready to render or serve: title, description, columns, rows, and how many rows privacy left out.
+    `specs`: another report's tables (the impact report's), else the engagement summary's."""
+    spec = (specs or TABLES)[name]
+    return {"title": spec.title, "description": spec.description, **({"method": spec.method} if spec.method else {}),
             "columns": [{"key": key, "label": label} for key, label in spec.columns],
             "rows": [{key: row.get(key) for key, _ in spec.columns} for row in rows], "hidden_rows": hidden_rows}
