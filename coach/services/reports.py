@@ -1,6 +1,6 @@
-"""Which teams' engagement reports an account may see, so the page, the API and any other edge refuse the same
-things: ld-admin and viewers see every team (and all teams at once); a manager only their own teams, one at a time.
-The report itself, and its privacy rules, are `coach.engagement`'s."""
+"""Which teams' engagement and impact reports an account may see, so the page, the API and any other edge refuse
+the same things: ld-admin and viewers see every team (and all teams at once); a manager only their own teams, one at
+a time. The reports themselves, and their privacy rules, are `coach.engagement`'s."""
 
 from __future__ import annotations
 
@@ -50,3 +50,21 @@ def team_choices(engine: Engine, account: Account, min_group: int) -> list[tuple
     if own is not None:
         return [(team, team) for team in own]
     return [("", "Every team"), *((team, team) for team in reportable_teams(engine, min_group))]
+
+
+def impact(engine: Engine, settings, *, days: int, team: str | list[str] | None, competency: str | None,
+           names: dict[str, str]) -> dict:
+    """The impact report (coach/engagement/impact.py) with the deployment's privacy threshold and minutes per
+    question; the caller has checked the team against the account (`scoped_team`)."""
+    from coach.engagement import impact as report
+
+    return report.report(engine, days=days, team=team or None, competency=competency or None,
+                         min_group=settings.privacy_min_group, minutes_per_question=settings.minutes_per_question,
+                         names=names)
+
+
+def demo_data_present(engine: Engine) -> bool:
+    """Whether simulated history (`coach demo-data`) is in the database: the report pages then say so."""
+    from coach import demo_data
+
+    return demo_data.present(engine)

@@ -1,5 +1,6 @@
 """The `coach` command: serve, ingest, remove, sources, search, learners, reindex, teams-package; the other
-groups each have a module here (lessons and team-focus, nudges and worker, users and tokens, gaps, report)."""
+groups each have a module here (lessons and team-focus, nudges and worker, users and tokens, gaps, report,
+demo-data)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from connectors.cli.lessons import lessons_app, team_focus
 from connectors.cli.nudges import nudges_app, team_needs, worker
 from connectors.cli.admin import tokens_app, users_app
 from connectors.cli.gaps import gaps_app
-from connectors.cli.report import report
+from connectors.cli.xapi import xapi_app
+from connectors.cli.demo import demo_data
+from connectors.cli.report import report_app
 from kernel.errors import CoachError
 
 app = typer.Typer(help="The learning coach: answers from your company's learning content.", no_args_is_help=True,
@@ -290,7 +293,9 @@ app.add_typer(nudges_app, name="nudges")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(gaps_app, name="gaps")
+app.add_typer(xapi_app, name="xapi")
 app.command("team-focus")(team_focus)
 app.command("worker")(worker)
 app.command("team-needs")(team_needs)
-app.command("report")(report)
+app.add_typer(report_app, name="report")
+app.command("demo-data")(demo_data)
