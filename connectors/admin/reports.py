@@ -18,7 +18,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 from coach import accounts, engagement
 from kernel.errors import Forbidden, NotFound
-from coach.services.reports import default_team, scoped_team, team_choices
+from coach.services.reports import default_team, demo_data_present, scoped_team, team_choices
 from coach.store.models import Account
 from connectors.admin import charts
 from connectors.admin.auth import PageRefused, actor_of, client_address, require
@@ -77,12 +77,12 @@ def build(container, *, days: int, team: str, competency: str) -> dict:
                               min_group=container.settings.privacy_min_group, names=names)
 
 
-def csv_response(summary: dict, table: str) -> Response:
+def csv_response(summary: dict, table: str, prefix: str = "coach") -> Response:
     """One table as an Excel-friendly CSV download (see coach/engagement/export.py: formula cells defused).
     NotFound for a table the report does not have."""
     text = engagement.to_csv(summary, table)
     period = summary["period"]
-    name = f"coach-{table}-{period['since'][:10]}-to-{period['until'][:10]}.csv"
+    name = f"{prefix}-{table}-{period['since'][:10]}-to-{period['until'][:10]}.csv"
     return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -157,7 +157,7 @@ def reports(request: Request, days: str = Query("30", max_length=12), custom: st
     context = {"periods": PERIODS, "days": asked, "custom": "" if asked in map(str, PERIODS) else asked,
                "team": team, "teams": team_choices(engine, account, min_group), "competency": competency.strip(),
                "competencies": competency_names(container), "min_group": min_group, "max_days": MAX_DAYS,
-               "error": "", "summary": None}
+               "error": "", "summary": None, "tab": "engagement", "demo": demo_data_present(engine)}
     try:
         team = scoped_team(engine, account, team)
         number = period_days(asked)
