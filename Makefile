@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION ?= 0.13.9
 UV := $(BIN)/uv
 
-.PHONY: run test bench lock i18n
+.PHONY: run test bench lock i18n lrs
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,21 @@ $(BIN)/coach: pyproject.toml uv.lock | $(UV)
 run: $(BIN)/coach
 	$(BIN)/coach serve
 
-test: $(BIN)/coach
+test: $(BIN)/coach lrs
 	$(BIN)/python -m pytest
+
+# the real LRSs the xAPI tests and bench.xapi run on loopback (tests/lrs/servers.py): Ralph in a venv of its own
+# (it pins fastapi 0.114), Learning Locker's xapi-statements from npm at the lock's version
+LRS_RALPH := .lrs/ralph/bin/uvicorn
+LRS_NODE := tests/lrs/xapi-statements/node_modules/xapi-statements/package.json
+lrs: $(LRS_RALPH) $(LRS_NODE)
+$(LRS_RALPH): tests/lrs/ralph-requirements.txt
+	$(PYTHON) -m venv .lrs/ralph
+	.lrs/ralph/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+$(LRS_NODE): tests/lrs/xapi-statements/package-lock.json
+	cd tests/lrs/xapi-statements && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # after changing the dependencies in pyproject.toml: resolve again and commit uv.lock (CI refuses a stale lock)
 lock: | $(UV)

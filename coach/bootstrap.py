@@ -20,6 +20,9 @@ from coach.lessons.drafting import LessonDrafter
 from coach.rate_limit import RateLimiter
 from coach.redaction import Redactor
 from coach.settings import Settings
+from coach.source_links import SourceLinks
+from coach.xapi import capture as xapi_capture
+from coach.xapi.profile import Profile as XapiProfile
 from coach.store.db import migrate
 from kernel.store import make_engine
 from knowledge.base import KnowledgeBase
@@ -67,6 +70,8 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
+    if settings.xapi_endpoint:  # learning records: statements captured with every write from here on
+        xapi_capture.attach(engine, XapiProfile.of(engine, settings))
     embedder = embedder or build_embedder(settings)
     client = chroma_client or make_client(
         data_dir=settings.data_dir, host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl
@@ -97,7 +102,8 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
                   framework=framework, human_contact=settings.human_contact,
                   rate=RateLimiter(settings.questions_per_minute,
                                    asked_since=lambda learner, since: needs.asked_since(engine, learner, since)),
-                  find_source=knowledge.find, min_group=settings.privacy_min_group)
+                  find_source=knowledge.find, min_group=settings.privacy_min_group,
+                  source_links=SourceLinks(engine, settings.public_url) if settings.xapi_endpoint else None)
     drafter = LessonDrafter(model=chat_model, knowledge=knowledge, engine=engine, framework=framework,
                             company=settings.company_name, relevant=cosine["gap_relevant"])
     similarity = cosine["gap_similarity"] if settings.gap_similarity is None else settings.gap_similarity

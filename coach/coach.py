@@ -19,6 +19,7 @@ from coach.lessons.service import Lessons
 from coach.messages import IncomingMessage, Reply
 from coach.ports import Cancel
 from coach.rate_limit import SLOW_DOWN, RateLimiter
+from coach.source_links import SourceLinks
 from coach.redaction import Redactor
 from kernel.language import written_in
 from kernel.store import utcnow
@@ -34,7 +35,10 @@ class Coach:
     def __init__(self, *, engine: Engine, answerer: Answerer, redactor: Redactor, framework: Framework,
                  human_contact: str = "", rate: RateLimiter | None = None,
                  clock: Callable[[], datetime] = utcnow, find_source: Callable[[str], object] | None = None,
-                 min_group: int = 5) -> None:
+                 min_group: int = 5, source_links: SourceLinks | None = None) -> None:
+        """`source_links`: when learning records are on, the sources of a learner's own answers open through the
+        coach (coach/source_links.py)."""
+        self.source_links = source_links
         self.engine, self.answerer, self.redactor, self.framework = engine, answerer, redactor, framework
         self.contacts = Contacts.parse(human_contact)
         self.rate, self.min_group = rate or RateLimiter(0), min_group
@@ -94,7 +98,13 @@ class Coach:
         need = self._log(redacted, decision, reply.private or reply)
         if message.conversation:
             conversation_turns.remember(self.engine, message.conversation, need_id=need.id, reply=reply.text)
-        return self._point_of_need(with_need(reply, need.id), message, need.topics)
+        reply = self._point_of_need(with_need(reply, need.id), message, need.topics)
+        if self.source_links:  # a channel's answer is read by others too: only what the asker alone gets
+            if not message.public:
+                reply = self.source_links.track(reply, message.learner_id)
+            elif reply.private:
+                reply = replace(reply, private=self.source_links.track(reply.private, message.learner_id))
+        return reply
 
     def _answer(self, message: IncomingMessage, on_partial: Callable[[str], None] | None,
                 cancel: Cancel | None) -> tuple[Decision, Reply]:

@@ -15,6 +15,7 @@ from sqlmodel import func, select
 from coach import addresses
 from coach.i18n import _
 from coach.lessons import service as lessons
+from coach.xapi import capture, outbox
 from kernel.errors import NotFound
 from kernel.store import session, utcnow
 from coach.store.models import Learner, LearnerPublic, Need, NeedPublic
@@ -90,4 +91,5 @@ def forget(engine: Engine, learner_id: str) -> dict[str, int]:
         profiles = db.exec(delete(Learner).where(Learner.id == learner_id)).rowcount
         db.commit()
     return {"questions": needs, "profile": profiles, "chat_addresses": addresses.forget(engine, learner_id),
-            "lesson_records": lessons.forget(engine, learner_id)}
+            "lesson_records": lessons.forget(engine, learner_id),
+            "learning_records": outbox.forget(engine, learner_id, capture.profile_of(engine))}

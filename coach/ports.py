@@ -54,3 +54,25 @@ class Delivery(Protocol):
     async def was_sent(self, learner_id: str, key: str) -> bool | None:
         """Whether the delivery with this key reached the learner (None: the platform cannot tell)."""
         ...
+
+
+@dataclass(frozen=True)
+class LrsResult:
+    """How a POST of statements to the LRS went. `stored`: the LRS acknowledged them all. `reached`: the request
+    may have arrived (a timeout, a 5xx), so what it held must be looked up before it is sent again."""
+
+    stored: bool
+    status: int | None = None  # the HTTP status, None when no answer came
+    retry_after: float | None = None  # the LRS's Retry-After
+    reason: str = ""
+    reached: bool = False
+
+
+class Lrs(Protocol):
+    """The company's learning record store (xAPI 1.0.3 statements resource)."""
+
+    async def post(self, statements: list[dict]) -> LrsResult: ...
+
+    async def has(self, statement_id: str) -> bool | None:
+        """Whether the LRS holds a statement with this id (None: it could not be asked)."""
+        ...

@@ -74,9 +74,9 @@ class Settings(BaseSettings):
     xapi_password: SecretStr = Field(default=SecretStr(""), alias="XAPI_PASSWORD")
     # the base IRI of the coach's activity ids (lessons, questions, sources); empty: <COACH_PUBLIC_URL>/xapi
     xapi_activity_base: str = Field(default="", alias="XAPI_ACTIVITY_BASE")
-    # the actor's account.homePage per platform is the platform's own address; "mbox" sends the learner's e-mail
-    # as the actor instead (only when the company maps its LRS by e-mail on purpose); "account" (default) never does
-    xapi_actor: str = Field(default="account", pattern="^(account|mbox)$", alias="XAPI_ACTOR")
+    # the actor is the chat account under a stable pseudonym (never an e-mail); to send some learners' e-mail on
+    # purpose (an LRS that matches people by mbox), a CSV file of `learner id,e-mail` lines maps them
+    xapi_actor_map: Path | None = Field(default=None, alias="XAPI_ACTOR_MAP")
     # include the (redacted) question text in "asked" statements; off: only whether it was answered and its topics
     xapi_include_question: bool = Field(default=False, alias="XAPI_INCLUDE_QUESTION")
     # statements per POST to the LRS

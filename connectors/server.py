@@ -49,13 +49,14 @@ def host_worker(app: FastAPI, container) -> None:
     """The app server also sends nudges, through the connectors mounted above; while another worker dispatches for
     this deployment, it stands by and takes over when that one stops."""
     from coach.nudges.worker import run_dispatcher
+    from connectors.lrs import HttpLrs
 
     settings, running = container.settings, []
 
     async def start() -> None:
         running.append(asyncio.create_task(run_dispatcher(
             container.engine, settings.data_dir, app.state.deliveries, settings.nudges_per_day,
-            sync_s=settings.worker_sync_s)))
+            sync_s=settings.worker_sync_s, lrs=HttpLrs.from_settings(settings), xapi_batch=settings.xapi_batch)))
 
     async def stop() -> None:
         for task in running:

@@ -22,7 +22,7 @@ from knowledge.embeddings import MiniLMEmbedder
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("COACH_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _SETTING_PREFIXES = ("COACH_", "SLACK_", "MICROSOFT_", "OPENAI_", "EMBEDDINGS_", "CHROMA_", "DATABASE_URL", "LLM_",
-                     "ADMIN_", "TEAMS_")
+                     "ADMIN_", "TEAMS_", "XAPI_")
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,8 @@ from coach.learners import language_of
 from coach.messages import Reply
 from coach.nudges import ladder, ledger, own, schedules
 from coach.nudges.policy import DAILY_CAP, next_allowed
-from coach.ports import Delivery
+from coach.ports import Delivery, Lrs
+from coach.xapi import sender as xapi_sender
 from kernel.store import as_utc, session, utcnow
 from coach.store.models import NudgeOccurrence, NudgeSchedule
 
@@ -254,9 +255,11 @@ class DispatchLock:
 
 
 async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap: int, *,
-                         say: Callable[[str], None] = log.info, sync_s: float = SYNC_S) -> None:
+                         say: Callable[[str], None] = log.info, sync_s: float = SYNC_S, lrs: Lrs | None = None,
+                         xapi_batch: int = 200) -> None:
     """Dispatch nudges until cancelled, holding the deployment's dispatch lock; picks up schedules added, paused
-    or deleted elsewhere every `sync_s`. While another worker holds the lock, it stands by to take over."""
+    or deleted elsewhere every `sync_s`. While another worker holds the lock, it stands by to take over. With an
+    LRS, the holder also sends the xAPI outbox (one sender per deployment, like one dispatcher)."""
     lock = DispatchLock(engine, data_dir)
     announced = False
     while not await asyncio.to_thread(lock.try_acquire):
@@ -265,12 +268,16 @@ async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap
             announced = True
         await asyncio.sleep(sync_s)
     worker = Worker(engine, delivery, lambda schedule, _learner: schedules.reply_for(engine, schedule), cap=cap)
+    sending = asyncio.create_task(xapi_sender.run(engine, lrs, batch=xapi_batch)) if lrs else None
     try:
         await worker.start()
-        say(f"Dispatching nudges ({len(worker.scheduler.get_jobs())} planned).")
+        say(f"Dispatching nudges ({len(worker.scheduler.get_jobs())} planned)."
+            + (" Sending learning records to the LRS." if lrs else ""))
         while True:
             await asyncio.sleep(sync_s)
             worker.sync()
     finally:
+        if sending:
+            sending.cancel()
         worker.stop()
         lock.release()

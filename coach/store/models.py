@@ -339,3 +339,30 @@ class WebExchange(SQLModel, table=True):
     reply: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     used: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # button kinds pressed
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class XapiStatement(SQLModel, table=True):
+    """One xAPI statement in the outbox to the company's LRS, written in the same transaction as what it records
+    (coach/xapi/capture.py), so nothing is recorded without its statement or sent without being recorded. Its `id`
+    and `timestamp` are set once here: a resend is an identical duplicate, which the LRS accepts as a no-op."""
+
+    id: str = Field(primary_key=True, max_length=36)  # the statement's own id (a UUID)
+    learner_id: str = Field(default="", index=True, max_length=200)  # "" for the coach's own (voiding) statements
+    verb: str = Field(max_length=40)  # the verb's short name: asked, rated, launched, completed, answered, ...
+    ref: str = Field(default="", index=True, max_length=250)  # what it is about here: a need id, a nudge key ...
+    statement: dict = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="queued", max_length=20, index=True)  # queued | sending | sent | failed
+    attempts: int = 0
+    next_at: datetime = Field(default_factory=utcnow, index=True)  # not sent before this (backoff, Retry-After)
+    lease_until: datetime | None = None  # while `sending`: another sender takes it over only after this
+    reason: str = Field(default="", max_length=300)  # why the last attempt failed
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None
+
+
+class DeploymentSecret(SQLModel, table=True):
+    """A random key made once per deployment and shared by every replica (e.g. the key of the xAPI pseudonyms)."""
+
+    name: str = Field(primary_key=True, max_length=60)
+    value: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)

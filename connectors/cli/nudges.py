@@ -158,6 +158,7 @@ def worker() -> None:
     """Send scheduled nudges (one worker per deployment dispatches; others stand by until it stops)."""
     from coach.nudges.worker import run_dispatcher
     from connectors.deliveries import for_worker
+    from connectors.lrs import HttpLrs
 
     container = _container()
     settings = container.settings
@@ -166,7 +167,9 @@ def worker() -> None:
         """SIGTERM (a container stop, systemd) stops it as Ctrl-C does: the lock is released, the process exits 0."""
         dispatching = asyncio.ensure_future(run_dispatcher(container.engine, settings.data_dir, for_worker(container),
                                                            settings.nudges_per_day, say=console.print,
-                                                           sync_s=settings.worker_sync_s))
+                                                           sync_s=settings.worker_sync_s,
+                                                           lrs=HttpLrs.from_settings(settings),
+                                                           xapi_batch=settings.xapi_batch))
         for stop in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(stop, dispatching.cancel)
         with contextlib.suppress(asyncio.CancelledError):

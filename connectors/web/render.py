@@ -120,6 +120,8 @@ def source_href(citation: Citation) -> str:
     """Where a source entry opens: the original, at its page for a PDF, when L&D gave it a web link; else the
     coach's own page of the source, at the cited passage (connectors/web/sources.py)."""
     link = citation.link.strip()
+    if link.startswith("/read/"):  # through the coach, which records the reading (coach/source_links.py)
+        return link
     if link and urlsplit(link).scheme in ("http", "https"):
         page = re.match(r"p\. (\d+)\b", citation.where)
         if page and urlsplit(link).path.lower().endswith(".pdf") and "#" not in link:

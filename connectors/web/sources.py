@@ -7,11 +7,14 @@ from __future__ import annotations
 from html import escape
 
 from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from coach.i18n import _, short_date, speaking
 from connectors.web.render import markdown_html
-from connectors.web.shell import document, learner_of, page_language, with_cookie
+from coach.messages import Citation
+from coach.xapi import capture
+from connectors.web.render import source_href
+from connectors.web.shell import document, learner_of, page_language, secured, with_cookie
 from kernel.ports import EVERYONE
 
 router = APIRouter()
@@ -19,9 +22,44 @@ router = APIRouter()
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
 def source_page(request: Request, source_id: str = Path(pattern=r"^[0-9a-f]{1,32}$")) -> Response:
-    container, learner = request.app.state.container, learner_of(request)
-    language = page_language(request, learner)
-    detail = container.knowledge.source_detail(source_id)
+    learner = learner_of(request)
+    return with_cookie(_page(request, source_id, learner, page_language(request, learner)), learner)
+
+
+@router.get("/read/{token}", response_class=HTMLResponse)
+def read_source(request: Request, token: str = Path(max_length=4000)) -> Response:
+    """A source link of an answer (coach/source_links.py): the audience of the learner it was made for is checked,
+    the reading recorded, then the original opens at its page, or the coach's page of the passage."""
+    container = request.app.state.container
+    links = container.coach.source_links
+    opened = links.opened(token) if links else None
+    detail = container.knowledge.source_detail(opened.source_id) if opened else None
+    audience = {EVERYONE, *container.answerer.groups_of(opened.learner_id)} if opened else set()
+    if detail is None or not any(audience & set(c.audience) for c in detail.chunks):
+        return _page(request, "", "", page_language(request, learner_of(request)))  # the same 404 either way
+    capture.read_source(container.engine, learner_id=opened.learner_id, source_id=opened.source_id,
+                        title=detail.source.title, need_id=opened.need_id)
+    citation = Citation(n=0, source_id=opened.source_id, chunk_id=opened.chunk_id, title=detail.source.title,
+                        where=opened.where, link=detail.source.link, updated_at=detail.source.updated_at)
+    target = source_href(citation)
+    if not target.startswith(("https://", "http://")):  # no web address of its own: the coach's page of it
+        target = f"/read/{token}/passage#chunk-{opened.chunk_id}"
+    return secured(RedirectResponse(target, status_code=303))
+
+
+@router.get("/read/{token}/passage", response_class=HTMLResponse)
+def read_passage(request: Request, token: str = Path(max_length=4000)) -> Response:
+    """The source as the learner the link was made for may read it (they may have no web chat cookie at all)."""
+    container = request.app.state.container
+    opened = container.coach.source_links.opened(token) if container.coach.source_links else None
+    if opened is None:
+        return _page(request, "", "", page_language(request, learner_of(request)))
+    return _page(request, opened.source_id, opened.learner_id, container.coach.language_of(opened.learner_id))
+
+
+def _page(request: Request, source_id: str, learner: str, language: str) -> Response:
+    container = request.app.state.container
+    detail = container.knowledge.source_detail(source_id) if source_id else None
     audience = {EVERYONE, *container.answerer.groups_of(learner)}
     passages = [c for c in detail.chunks if audience & set(c.audience)] if detail else []
     with speaking(language) as lang:
@@ -29,7 +67,7 @@ def source_page(request: Request, source_id: str = Path(pattern=r"^[0-9a-f]{1,32
         back = f'<p><a href="/">{escape(back_to_chat)}</a></p>'
         if not passages:
             main = f'<p role="alert">{escape(missing)}</p>{back}'
-            return with_cookie(HTMLResponse(document(lang, _("Learning coach"), main), status_code=404), learner)
+            return secured(HTMLResponse(document(lang, _("Learning coach"), main), status_code=404))
         source, parts, heading = detail.source, [], None
         for chunk in passages:
             shown = chunk.where if chunk.where != heading else ""
@@ -42,4 +80,4 @@ def source_page(request: Request, source_id: str = Path(pattern=r"^[0-9a-f]{1,32
                     if source.link.startswith(("https://", "http://")) else "")
         main = (f'{back}<p class="where">{escape(updated)}{original}</p>'
                 f'{"".join(parts)}')
-        return with_cookie(HTMLResponse(document(lang, source.title, main)), learner)
+        return secured(HTMLResponse(document(lang, source.title, main)))
