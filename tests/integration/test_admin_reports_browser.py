@@ -111,3 +111,49 @@ def test_a_manager_sees_only_their_teams_reports_and_cannot_open_the_gaps(chromi
     page.screenshot(path=str(tmp_path / "manager.png"), full_page=True)
     page.context.close()
     assert not problems, problems
+
+
+def test_the_impact_report_on_demo_data_draws_its_four_parts(signed_in, admin_server, tmp_path):
+    from coach import demo_data
+    from tests.integration.test_admin_impact import seeded
+
+    seeded(admin_server.container)
+    page = signed_in
+    problems = watch(page, admin_server.url)
+    page.get_by_role("navigation", name="Admin sections").get_by_role("link", name="Reports", exact=True).click()
+    page.wait_for_url(f"{admin_server.url}/admin/reports")
+    assert "coach demo-data --remove" in page.locator("#demo-banner").inner_text()
+    page.get_by_role("navigation", name="Reports").get_by_role("link", name="Impact").click()
+    page.wait_for_url(f"{admin_server.url}/admin/reports/impact")
+    assert page.locator("#demo-banner").is_visible()
+
+    for part in ("Effect on questions", "Quiz accuracy and retention", "Questions deflected and time saved (estimate)",
+                 "Alignment with team focus"):
+        assert page.get_by_role("heading", name=part, level=2).is_visible(), part
+    effect = drawn(page, "effect_by_lesson")
+    assert effect.locator("svg g.mark-symbol.role-mark path").count() >= 3  # a dot per lesson estimated
+    assert effect.locator("svg g.mark-rule.role-mark line").count() >= 3  # and its interval
+    assert "95% intervals" in effect.get_attribute("aria-label")
+    assert "How it was computed:" in page.locator("#effect_by_lesson-method").inner_text()
+    assert "matched" in page.locator("#effect_by_lesson-method").inner_text()
+    assert page.locator("#effect_by_lesson table", has_text="not enough matched learners").count() == 1
+    assert drawn(page, "attempts_by_competency").locator(MARKS).count() >= 9  # three attempts per competency
+    assert "FSRS" in page.locator("#retention_by_lesson-method").inner_text()
+    assert drawn(page, "retention_by_lesson").locator(MARKS).count() >= 5
+    deflected = drawn(page, "deflection")
+    assert deflected.locator(MARKS).count() >= 5 and "estimate" in deflected.get_attribute("aria-label")
+    assert "estimate" in page.locator("#deflection-method").inner_text()
+    assert drawn(page, "alignment").locator(MARKS).count() >= 5  # lines and their points per team
+    assert "focus" in page.locator("#alignment-method").inner_text()
+    for chart_id in re.findall(r'data-chart="([a-z_]+)"', page.content()):
+        drawn(page, chart_id)
+    assert re.search(r"Time saved, estimate", page.locator("dl.numbers").inner_text())
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download “Alignment with team focus” as CSV").click()
+    assert download.value.suggested_filename.startswith("coach-impact-alignment-")
+    page.screenshot(path=str(tmp_path / "impact.png"), full_page=True)
+    assert not problems, problems
+
+    demo_data.remove(admin_server.container.engine)
+    page.reload()
+    assert page.locator("#demo-banner").count() == 0
