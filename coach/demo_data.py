@@ -105,6 +105,7 @@ def seed(engine: Engine, *, now: datetime | None = None) -> dict[str, int]:
     for row in rows:
         counts[type(row).__tablename__] = counts.get(type(row).__tablename__, 0) + 1
     with session(engine) as db:
+        db.info["xapi"] = False  # never a learning record (coach/xapi/capture.py skips such a session)
         db.add_all(rows)
         db.commit()
     return counts

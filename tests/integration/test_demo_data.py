@@ -141,3 +141,30 @@ def test_the_cli_seeds_reports_impact_and_removes(tmp_path, monkeypatch):
     removed = runner.invoke(app, ["demo-data", "--remove"])
     assert removed.exit_code == 0 and "60 learner" in removed.output
     assert "there was none" in runner.invoke(app, ["demo-data", "--remove"]).output
+
+
+def test_demo_data_never_becomes_a_learning_record(tmp_path, embedder):
+    """With an LRS configured, the capture records real rows as statements (the control) but not one demo row."""
+    from coach.bootstrap import bootstrap
+    from coach.store.models import XapiStatement
+    from tests.conftest import make_settings
+
+    container = bootstrap(make_settings(tmp_path, XAPI_ENDPOINT="http://127.0.0.1:9/xAPI/"), embedder=embedder)
+    engine = container.engine
+    catalog.save(engine, load_lessons(LESSONS, {c.id for c in container.coach.framework.competencies})[0])
+
+    def statements() -> int:
+        with session(engine) as db:
+            return db.exec(select(func.count()).select_from(XapiStatement)).one()
+
+    written = demo_data.seed(engine)
+    assert written["need"] > 500 and written["lessonattempt"] > 100 and statements() == 0
+    with session(engine) as db:
+        db.add_all([Learner(id="slack:T1:UREAL", team="Sales"),
+                    Need(id="real-need", learner_id="slack:T1:UREAL", channel="dm", platform="slack",
+                         question="mileage?", topics=["expenses"], answered=True, created_at=NOW)])
+        db.commit()
+    assert statements() > 0  # the capture is on: the real question was recorded
+    recorded = statements()
+    demo_data.remove(engine)
+    assert statements() == recorded
