@@ -13,12 +13,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from coach import accounts
 from coach.messages import IncomingMessage
 from coach.store.models import XapiStatement
+from coach.nudges import ledger
 from coach.xapi import outbox, sender
 from connectors.lrs import HttpLrs
 from connectors.server import create_app
 from kernel.store import session, utcnow
+from tests.fakes.delivery import RecordingDelivery
+from tests.integration.admin_helpers import PASSWORD, csrf_of, signed_in
 from tests.integration.xapi_helpers import coach_for, ralph, strict_lrs, wait_for  # noqa: F401 (fixtures)
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -157,7 +161,17 @@ def test_a_statement_the_lrs_refuses_is_set_aside_and_the_rest_of_its_batch_stil
     status = outbox.status(container.engine)
     assert status["counts"] == {"queued": 0, "sending": 0, "sent": 1, "failed": 1}
     assert "409" in status["reasons"][0]["reason"]
-    assert outbox.retry(container.engine) == 1 and outbox.status(container.engine)["counts"]["queued"] == 1
+
+    # L&D sees it in the admin, and queues it again from there (a manager may not)
+    for email, role in (("lea@example.com", "ld-admin"), ("max@example.com", "manager")):
+        accounts.add_account(container.engine, email=email, role=role, password=PASSWORD, teams=[], actor="test")
+    assert signed_in(container, "max@example.com").get("/admin/learning-records").status_code == 403
+    admin = signed_in(container)
+    page = admin.get("/admin/learning-records").text
+    assert "Differing statements already exist" in page and first.id in page
+    admin.post("/admin/learning-records/retry", data={"csrf_token": csrf_of(page)})
+    assert outbox.status(container.engine)["counts"]["queued"] == 1
+    assert "1 failed statement queued again" in admin.get("/admin/learning-records").text
 
 
 def test_wrong_credentials_keep_statements_queued_and_say_what_to_check(tmp_path, embedder, ralph):
@@ -212,3 +226,31 @@ def test_a_source_opened_from_an_answer_is_checked_recorded_and_opened(tmp_path,
     assert browser.get(token.removeprefix("http://coach.test")).status_code == 404
     with session(container.engine) as db:
         assert len(db.exec(select(XapiStatement).where(XapiStatement.verb == "experienced")).all()) == 1
+
+
+def test_nudges_their_effect_and_spaced_reviews_as_statements_on_sqlite_and_postgresql(tmp_path, embedder,
+                                                                                        strict_lrs, database_url):
+    """A nudge sent is `received`; the learner's next activity within a day marks it `interacted` once; a quiz
+    answered again later is a spaced review (`answered` in the review category), not a second completion. The
+    spec-strict LRS takes every one of them."""
+    container = coach_for(tmp_path, embedder, strict_lrs, DATABASE_URL=database_url)
+    learner = "slack:T1:U1"
+    reply = container.coach.act(learner, "lesson", "report-phishing")
+    asyncio.run(ledger.deliver(container.engine, RecordingDelivery(), key="s1:slack:T1:U1:2026-12-04T09:00:00+00:00",
+                               learner_id=learner, reply=reply))
+    container.coach.act(learner, "answer", "report-phishing:0")
+    container.coach.act(learner, "answer", "report-phishing:1")  # later: a spaced review
+    ask(container, learner)
+    drain(container, strict_lrs)
+    assert outbox.status(container.engine)["counts"] == {"queued": 0, "sending": 0, "sent": 7, "failed": 0}
+    verbs = by_verb(strict_lrs.statements())
+    assert sorted((v, len(s)) for v, s in verbs.items()) == [
+        ("answered", 2), ("asked", 1), ("completed", 1), ("interacted", 1), ("launched", 1), ("receive", 1)]
+    received, interacted = verbs["receive"][0], verbs["interacted"][0]
+    assert received["object"]["id"] == "http://coach.test/xapi/nudges/schedules/s1"
+    assert received["actor"]["account"]["homePage"] == "https://slack.com"
+    assert interacted["object"]["id"] == received["object"]["id"]
+    first, review = sorted(verbs["answered"], key=lambda s: s["timestamp"])
+    assert "category" not in first["context"]["contextActivities"] and first["context"].get("registration")
+    assert review["context"]["contextActivities"]["category"][0]["id"] == "http://coach.test/xapi/categories/spaced-review"
+    assert interacted["context"]["statement"]["id"] == first["id"]  # the activity that followed the nudge
