@@ -4,6 +4,7 @@ the knowledge base implements, is in the shared kernel (kernel/ports.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
@@ -75,4 +76,13 @@ class Lrs(Protocol):
 
     async def has(self, statement_id: str) -> bool | None:
         """Whether the LRS holds a statement with this id (None: it could not be asked)."""
+        ...
+
+    async def stored_since(self, since: datetime, pages: int) -> tuple[set[str], bool] | None:
+        """The ids of statements the LRS stored since then, reading at most `pages` pages, and whether that was
+        all of them (None: it could not be asked)."""
+        ...
+
+    async def answers(self) -> bool:
+        """Whether the LRS answers at all now (a cheap request, while waiting out an outage)."""
         ...

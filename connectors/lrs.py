@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from datetime import datetime
 
 import httpx
 
@@ -51,6 +52,31 @@ class HttpLrs:
         body = response.json()
         found = body if isinstance(body, list) else body.get("statements", [body]) if isinstance(body, dict) else []
         return any(isinstance(s, dict) and s.get("id") == statement_id for s in found)
+
+    async def stored_since(self, since: datetime, pages: int) -> tuple[set[str], bool] | None:
+        ids: set[str] = set()
+        params: dict | None = {"since": since.isoformat(), "limit": 500, "format": "ids"}
+        url = self.url
+        try:
+            for _ in range(pages):
+                response = await self.client.get(url, params=params)
+                if not response.is_success:
+                    return None
+                body = response.json()
+                ids |= {s["id"] for s in body.get("statements", []) if isinstance(s, dict) and "id" in s}
+                if not body.get("more"):
+                    return ids, True
+                url, params = str(httpx.URL(self.url).join(body["more"])), None
+        except (httpx.HTTPError, ValueError):
+            return None
+        return ids, False
+
+    async def answers(self) -> bool:
+        try:
+            response = await self.client.get(self.url.rsplit("/", 1)[0] + "/about", timeout=5)
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 500
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -355,6 +355,7 @@ class XapiStatement(SQLModel, table=True):
     attempts: int = 0
     next_at: datetime = Field(default_factory=utcnow, index=True)  # not sent before this (backoff, Retry-After)
     lease_until: datetime | None = None  # while `sending`: another sender takes it over only after this
+    posted_at: datetime | None = None  # when it was last posted (what the LRS stored since then is looked up)
     reason: str = Field(default="", max_length=300)  # why the last attempt failed
     created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from coach import demo_data
 from coach.store.models import Learner, Lesson, LessonAttempt, LessonOffer, Need, NudgeDelivery, XapiStatement
 from coach.xapi import vocabulary as v
 from coach.xapi.profile import Profile, verb
@@ -178,7 +179,9 @@ class _Capture:
     # --- helpers -----------------------------------------------------------------------------------------------
 
     def add(self, learner_id: str, name: str, ref: str, obj, when: datetime | None, *, result: Result | None = None,
-            context: Context | None = None, acts: bool = True) -> Statement:
+            context: Context | None = None, acts: bool = True) -> Statement | None:
+        if demo_data.is_demo(learner_id):  # simulated people never leave the product, whichever session wrote them
+            return None
         when = as_utc(when) if when else datetime.now().astimezone()
         statement = Statement(id=str(uuid.uuid4()), actor=self.p.actor(learner_id), verb=verb(name), object=obj,
                               result=result, context=context, timestamp=timestamp(when))

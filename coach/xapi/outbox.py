@@ -34,7 +34,7 @@ def claim(engine: Engine, limit: int, now: datetime | None = None) -> list[XapiS
             query = query.with_for_update(skip_locked=True)
         rows = db.exec(query).all()
         for row in rows:
-            row.state, row.lease_until, row.attempts = "sending", now + LEASE, row.attempts + 1
+            row.state, row.lease_until, row.attempts, row.posted_at = "sending", now + LEASE, row.attempts + 1, now
             db.add(row)
         db.commit()
         return list(rows)
@@ -47,6 +47,27 @@ def in_doubt(engine: Engine, now: datetime | None = None, limit: int = 1000) -> 
         return list(db.exec(select(XapiStatement).where(XapiStatement.state == "sending",
                                                         XapiStatement.lease_until < now)
                             .order_by(XapiStatement.created_at).limit(limit)).all())
+
+
+def orphan_all(engine: Engine, now: datetime | None = None) -> int:
+    """Every statement `sending` is in doubt now: called by a sender that just became the only one (it holds the
+    dispatch lock, so whoever claimed them is gone), instead of waiting for their leases to run out."""
+    with session(engine) as db:
+        count = db.exec(update(XapiStatement).where(XapiStatement.state == "sending")
+                        .values(lease_until=now or utcnow())).rowcount
+        db.commit()
+    return count
+
+
+def due_now(engine: Engine, now: datetime | None = None) -> None:
+    """The LRS is back: what waits for its backoff is due now, and what is in doubt is looked up now (the one
+    sender calls this between batches, when nothing of its own is in flight)."""
+    now = now or utcnow()
+    with session(engine) as db:
+        db.exec(update(XapiStatement).where(XapiStatement.state == "queued", XapiStatement.next_at > now)
+                .values(next_at=now))
+        db.commit()
+    orphan_all(engine, now)
 
 
 def settle(engine: Engine, ids: list[str], state: str, *, reason: str = "", next_at: datetime | None = None,

@@ -13,20 +13,27 @@ from sqlalchemy.engine import Engine
 
 from coach.ports import Lrs, LrsResult
 from coach.xapi import outbox
-from kernel.store import utcnow
+from kernel.store import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
 BACKOFF_S = (2.0, 5.0, 15.0, 60.0, 300.0)  # by attempt, when the LRS gives no Retry-After
 MAX_WAIT_S = 900.0
 IDLE_S = 2.0  # how often an empty outbox is looked at again
+FEW = 10  # in doubt: up to this many are looked up one by one, more in what the LRS stored since they were posted
+SCAN_PAGES = 50
+LOOKUPS_AT_ONCE = 8
+CLOCK_SKEW = timedelta(minutes=2)  # the LRS's clock may run behind ours
+PROBE_S = 2.0  # how often an LRS that is away is asked whether it is back
 PRUNE_EVERY = timedelta(hours=1)
 REJECTED = (400, 409, 413, 422)  # a statement the LRS will not take (409: it holds another with the same id)
 
 
 async def run(engine: Engine, lrs: Lrs, *, batch: int = 200, idle_s: float = IDLE_S,
               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-    """Until cancelled (the dispatching worker runs it)."""
+    """Until cancelled (the dispatching worker runs it, the one sender of the deployment: what an earlier one left
+    in flight is looked up at once)."""
+    await asyncio.to_thread(outbox.orphan_all, engine)
     pruned = utcnow() - PRUNE_EVERY
     while True:
         try:
@@ -40,13 +47,32 @@ async def run(engine: Engine, lrs: Lrs, *, batch: int = 200, idle_s: float = IDL
         except Exception:  # a database hiccup must not end the sending for good
             log.exception("sending xAPI statements failed; trying again")
             sent, pause = 0, idle_s
-        if pause or not sent:
-            await sleep(pause or idle_s)
+        if pause:
+            await wait_out(engine, lrs, pause, sleep)
+        elif not sent:
+            await sleep(idle_s)
+
+
+async def wait_out(engine: Engine, lrs: Lrs, pause: float,
+                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    """The backoff, cut short once the LRS answers again (looked at every PROBE_S with a cheap request): then
+    everything waiting is due at once. A pause the LRS asked for itself (Retry-After) is kept whole."""
+    if pause < 0:  # Retry-After
+        await sleep(-pause)
+        return
+    waited = 0.0
+    while waited < pause:
+        step = min(PROBE_S, pause - waited)
+        await sleep(step)
+        waited += step
+        if await lrs.answers():
+            await asyncio.to_thread(outbox.due_now, engine)
+            return
 
 
 async def send_batch(engine: Engine, lrs: Lrs, batch: int) -> tuple[int, float]:
     """One batch: how many statements it settled as sent, and how long to pause when the LRS is away (the whole
-    outbox waits then, not only this batch)."""
+    outbox waits then, not only this batch; negative: a Retry-After the LRS gave, to be kept whole)."""
     rows = await asyncio.to_thread(outbox.claim, engine, batch)
     if not rows:
         return 0, 0.0
@@ -75,20 +101,33 @@ async def _post(engine: Engine, lrs: Lrs, rows: list) -> tuple[int, float]:
         await asyncio.to_thread(outbox.settle, engine, ids, "sending", reason=reason, next_at=later)
     else:
         await asyncio.to_thread(outbox.settle, engine, ids, "queued", reason=reason, next_at=later)
-    return 0, wait
+    return 0, -wait if result.retry_after else wait
 
 
 async def resolve_doubts(engine: Engine, lrs: Lrs) -> dict[str, int]:
     """Statements in doubt: the LRS has them (sent), has not (queued, sent with the next batch), or cannot say
-    (left in doubt, asked again next time)."""
+    (left in doubt, asked again next time). Many at once are looked up in what the LRS stored since just before
+    they were posted (a few requests); what that cannot settle, one by one."""
     rows = await asyncio.to_thread(outbox.in_doubt, engine)
     found: list[str] = []
     missing: list[str] = []
-    for row in rows:
-        held = await lrs.has(row.id)
-        if held is None:
-            break  # the LRS is away: ask again later
-        (found if held else missing).append(row.id)
+    if len(rows) > FEW:
+        since = min((r.posted_at or r.created_at) for r in rows) - CLOCK_SKEW
+        scanned = await lrs.stored_since(as_utc(since), SCAN_PAGES)
+        if scanned is not None:
+            stored, complete = scanned
+            found = [r.id for r in rows if r.id in stored]
+            missing = [r.id for r in rows if r.id not in stored] if complete else []
+            rows = [] if complete else [r for r in rows if r.id not in stored]
+    gate = asyncio.Semaphore(LOOKUPS_AT_ONCE)
+
+    async def look_up(row) -> tuple[str, bool | None]:
+        async with gate:
+            return row.id, await lrs.has(row.id)
+
+    for statement_id, held in await asyncio.gather(*map(look_up, rows)):
+        if held is not None:  # None: the LRS is away, ask again later
+            (found if held else missing).append(statement_id)
     if found:
         await asyncio.to_thread(outbox.settle, engine, found, "sent", reason="confirmed by the LRS after a restart")
     if missing:
