@@ -58,8 +58,9 @@ def read_source(engine: Engine, *, learner_id: str, source_id: str, title: str, 
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(db: Session, _context, _instances) -> None:
-    bind = db.get_bind()
-    profile = _profiles.get(getattr(bind, "engine", bind))
+    if not _profiles or db.bind is None:  # learning records off in this process, or a session of another kind
+        return
+    profile = _profiles.get(getattr(db.bind, "engine", db.bind))
     if profile is None or db.info.get("xapi") is False:
         return
     capture = _Capture(db, profile)
