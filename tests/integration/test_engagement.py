@@ -228,7 +228,8 @@ def test_coach_report_command(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
     engine = make_engine(f"sqlite:///{database}")
     migrate(engine)
-    populate(engine, datetime.now(UTC) - timedelta(hours=1))
+    # yesterday noon, as NOW is a noon: the rows fall on the same UTC days whatever the hour the test runs at
+    populate(engine, (datetime.now(UTC) - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0))
     runner = CliRunner()
     shown = runner.invoke(app, ["report", "--days", "14"])
     assert shown.exit_code == 0, shown.output
