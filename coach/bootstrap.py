@@ -48,7 +48,7 @@ class Container:
 
 def build_embedder(settings: Settings) -> Embedder:
     if settings.embeddings_base_url:
-        return OpenAIEmbedder(settings.embeddings_base_url, settings.embeddings_api_key, settings.embeddings_model)
+        return OpenAIEmbedder(settings.embeddings_base_url, settings.embeddings_api_key.get_secret_value(), settings.embeddings_model)
     if settings.embedding_model == "e5":
         return E5Embedder(threads=settings.embedding_threads)
     return MiniLMEmbedder(threads=settings.embedding_threads)
@@ -59,7 +59,7 @@ def build_chat_model(settings: Settings) -> ChatModel | None:
         return None
     from llm.openai_chat import OpenAIChatModel
 
-    return OpenAIChatModel(base_url=settings.llm_base_url, api_key=settings.llm_api_key, model=settings.llm_model,
+    return OpenAIChatModel(base_url=settings.llm_base_url, api_key=settings.llm_api_key.get_secret_value(), model=settings.llm_model,
                            max_tokens=settings.llm_max_tokens, concurrency=settings.llm_concurrency)
 
 

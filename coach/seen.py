@@ -12,16 +12,17 @@ from kernel.store import session, utcnow
 from coach.store.models import SeenEvent
 
 
-def first_time(engine: Engine, key: str) -> bool:
-    """True for the first caller with this key, False for every later one (one atomic insert)."""
+def first_time(engine: Engine, key: str, by: str | None = None) -> bool:
+    """True for the first caller with this key, False for every later one (one atomic insert). `by`: the inbox
+    event claiming it (coach/inbox.py); when another replica takes that event over, the claim is still its own."""
     with session(engine) as db:
-        db.add(SeenEvent(key=key[:250]))
+        db.add(SeenEvent(key=key[:250], claimed_by=by))
         try:
             db.commit()
             return True
         except IntegrityError:
             db.rollback()
-            return False
+            return by is not None and (claim := db.get(SeenEvent, key[:250])) is not None and claim.claimed_by == by
 
 
 def seen(engine: Engine, key: str) -> bool:

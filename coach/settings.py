@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     # where the embedded defaults keep their files
     data_dir: Path = Field(default=Path("./data"), alias="COACH_DATA_DIR")
     # SQLite under data_dir when empty; e.g. postgresql+psycopg://user:pass@host:5432/coach
-    database_url: str = Field(default="", alias="DATABASE_URL")
+    database_url: SecretStr = Field(default=SecretStr(""), alias="DATABASE_URL")
 
     # app server
     host: str = Field(default="127.0.0.1", alias="COACH_HOST")
@@ -32,7 +32,7 @@ class Settings(BaseSettings):
 
     # embeddings: the packaged local model, or an OpenAI-compatible /v1/embeddings endpoint
     embeddings_base_url: str = Field(default="", alias="EMBEDDINGS_BASE_URL")
-    embeddings_api_key: str = Field(default="", alias="EMBEDDINGS_API_KEY")
+    embeddings_api_key: SecretStr = Field(default=SecretStr(""), alias="EMBEDDINGS_API_KEY")
     embeddings_model: str = Field(default="text-embedding-3-small", alias="EMBEDDINGS_MODEL")
     embedding_threads: int = Field(default=0, alias="COACH_EMBEDDING_THREADS")  # 0: all cores
     # the packaged local model: e5 (multilingual-e5-small: Dutch and English questions find content in either
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
 
     # answers written by a language model on any OpenAI-compatible endpoint (empty: extractive answers)
     llm_base_url: str = Field(default="", alias="LLM_BASE_URL")
-    llm_api_key: str = Field(default="", alias="LLM_API_KEY")
+    llm_api_key: SecretStr = Field(default=SecretStr(""), alias="LLM_API_KEY")
     llm_model: str = Field(default="gpt-4o-mini", alias="LLM_MODEL")
     # one wall-clock deadline per question: waiting for a slot, connecting, the whole stream, retries; then quoted
     llm_budget_s: float = Field(default=20.0, gt=0, alias="LLM_BUDGET_S")
@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # the impact report's estimate of time saved: minutes one question answered (and rated helpful) saves a learner
     minutes_per_question: float = Field(default=10.0, ge=0, alias="COACH_MINUTES_PER_QUESTION")
 
+    # an accepted Slack event is held by the replica answering it for this long, renewed while it answers; when that
+    # replica dies, another takes the event over once the lease has run out (coach/inbox.py)
+    inbox_lease_s: float = Field(default=15.0, ge=1, alias="COACH_INBOX_LEASE_S")
+
     # questions a learner may ask per minute, in any chat (0: no limit)
     questions_per_minute: int = Field(default=8, alias="COACH_QUESTIONS_PER_MINUTE")
 
@@ -93,11 +97,11 @@ class Settings(BaseSettings):
 
     # Slack: a bot token for one workspace, or client id + secret for the OAuth install flow (many workspaces);
     # HTTP events at /slack/events need the signing secret; an app-level token (xapp-) switches to Socket Mode
-    slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")
-    slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN")
+    slack_bot_token: SecretStr = Field(default=SecretStr(""), alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr = Field(default=SecretStr(""), alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr = Field(default=SecretStr(""), alias="SLACK_APP_TOKEN")
     slack_client_id: str = Field(default="", alias="SLACK_CLIENT_ID")
-    slack_client_secret: str = Field(default="", alias="SLACK_CLIENT_SECRET")
+    slack_client_secret: SecretStr = Field(default=SecretStr(""), alias="SLACK_CLIENT_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     slack_update_interval_s: float = Field(default=1.0, alias="SLACK_UPDATE_INTERVAL_S")  # streamed edits, at most
     # answers in threads (every DM, every channel answer) stream with Slack's chat.startStream; false: a placeholder
@@ -108,7 +112,7 @@ class Settings(BaseSettings):
     # Teams (Bot Framework): activities at /api/messages; with an empty app id it runs unauthenticated (local use with
     # the Bot Framework Emulator). Single-tenant bots also set the tenant id.
     microsoft_app_id: str = Field(default="", alias="MICROSOFT_APP_ID")
-    microsoft_app_password: str = Field(default="", alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_password: SecretStr = Field(default=SecretStr(""), alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str = Field(default="", alias="MICROSOFT_APP_TENANT_ID")
     # where incoming tokens' signing keys are published and who issues them (defaults: the public Azure cloud;
     # set for sovereign clouds, or for tests against a local OpenID provider)
@@ -129,7 +133,7 @@ class Settings(BaseSettings):
 
     # web admin (/admin): signs its session cookie; empty: a random key made once and kept in data_dir (set it when
     # several app servers share the sign-ins)
-    admin_secret_key: str = Field(default="", alias="ADMIN_SECRET_KEY")
+    admin_secret_key: SecretStr = Field(default=SecretStr(""), alias="ADMIN_SECRET_KEY")
     admin_session_hours: float = Field(default=8, alias="ADMIN_SESSION_HOURS")  # then sign in again, whatever happens
     admin_idle_minutes: float = Field(default=60, alias="ADMIN_IDLE_MINUTES")  # a session unused this long ends
     # failed sign-ins allowed per account and per client address within the window, then "try again in N minutes"
@@ -138,18 +142,18 @@ class Settings(BaseSettings):
     # single sign-on by OpenID Connect (e.g. https://login.microsoftonline.com/<tenant id>/v2.0); empty: passwords only
     admin_oidc_issuer: str = Field(default="", alias="ADMIN_OIDC_ISSUER")
     admin_oidc_client_id: str = Field(default="", alias="ADMIN_OIDC_CLIENT_ID")
-    admin_oidc_client_secret: str = Field(default="", alias="ADMIN_OIDC_CLIENT_SECRET")
+    admin_oidc_client_secret: SecretStr = Field(default=SecretStr(""), alias="ADMIN_OIDC_CLIENT_SECRET")
     admin_oidc_label: str = Field(default="Sign in with single sign-on", alias="ADMIN_OIDC_LABEL")
 
     @property
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
+        if self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
         return f"sqlite:///{(self.data_dir / 'coach.db').resolve()}"
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_signing_secret or self.slack_app_token)
+        return bool(self.slack_signing_secret.get_secret_value() or self.slack_app_token.get_secret_value())
 
     @property
     def max_upload_bytes(self) -> int:

@@ -81,6 +81,25 @@ class SeenEvent(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=250)
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+    # the inbox event that claimed it (coach/inbox.py): a replica that takes over that event may answer it still
+    claimed_by: str | None = Field(default=None, max_length=120)
+
+
+class InboxEvent(SQLModel, table=True):
+    """A platform event the coach accepted (acknowledged) and still has to handle: written before the ack, so a
+    replica that dies while answering leaves it here for another to take over when its lease runs out. Its payload
+    (which holds what the learner wrote) is cleared once it is handled; the row stays a day to absorb redeliveries."""
+
+    key: str = Field(primary_key=True, max_length=120)  # platform:event id
+    platform: str = Field(max_length=20)
+    payload: str = Field(default="", sa_column=Column(Text, nullable=False))
+    request_id: str = Field(default="", max_length=40)  # the request id it came in with (the logs follow it)
+    state: str = Field(default="pending", max_length=12, index=True)  # pending | done | dropped
+    owner: str = Field(default="", max_length=80)  # the process answering it
+    lease_until: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    done_at: datetime | None = None
 
 
 class ChatAddress(SQLModel, table=True):

@@ -54,7 +54,7 @@ def secret_key(settings) -> str:
     """ADMIN_SECRET_KEY, or a random key made once and kept (mode 0600) under the data folder, so restarts keep
     sign-ins. Created with O_EXCL: two processes starting together end up with the same key."""
     if settings.admin_secret_key:
-        return settings.admin_secret_key
+        return settings.admin_secret_key.get_secret_value()
     path = settings.data_dir / "admin_secret.key"
     path.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(2):

@@ -34,7 +34,7 @@ def configure(app, settings) -> None:
     if not (settings.admin_oidc_issuer and settings.admin_oidc_client_id and settings.admin_oidc_client_secret):
         return
     oauth = OAuth()
-    oauth.register("sso", client_id=settings.admin_oidc_client_id, client_secret=settings.admin_oidc_client_secret,
+    oauth.register("sso", client_id=settings.admin_oidc_client_id, client_secret=settings.admin_oidc_client_secret.get_secret_value(),
                    server_metadata_url=settings.admin_oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
                    client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256",
                                   "timeout": 10})

@@ -28,6 +28,7 @@ from connectors.slack.blocks import answer_blocks, button_action, fallback_text
 from connectors.slack.connect import SharedChannels, outside
 from connectors.slack.delivery import FAILED, THINKING, Place, Replier, learner_id, speaking_to
 from connectors.slack.home import after_home_action
+from connectors.slack.inbox import CONTEXT_KEY, SlackInbox
 from connectors.slack.installations import Installations, OAuthStates
 from connectors.slack.nudge_modal import register as register_nudges
 from connectors.slack.text import plain_text
@@ -54,14 +55,17 @@ def build(container) -> AsyncApp:
     settings, engine, coach = container.settings, container.engine, container.coach
     oauth = bool(settings.slack_client_id and settings.slack_client_secret)
     app = AsyncApp(
-        signing_secret=settings.slack_signing_secret or None,
+        signing_secret=settings.slack_signing_secret.get_secret_value() or None,
         request_verification_enabled=bool(settings.slack_signing_secret),
-        client=make_client(settings, None if oauth else settings.slack_bot_token),
+        client=make_client(settings, None if oauth else settings.slack_bot_token.get_secret_value()),
         oauth_flow=AsyncOAuthFlow(client=make_client(settings), settings=AsyncOAuthSettings(
-            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret, scopes=SCOPES,
+            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.get_secret_value(), scopes=SCOPES,
             installation_store=Installations(settings.slack_client_id, engine),
             state_store=OAuthStates(engine))) if oauth else None,
     )
+    app.inbox = SlackInbox(engine, settings.inbox_lease_s)  # questions survive a replica that dies mid-answer
+    app.inbox.bolt = app
+    app.use(app.inbox.middleware)
     replier = Replier(coach, settings.slack_update_interval_s, settings.slack_native_streaming)
     known, channels = set(), SharedChannels()
 
@@ -86,8 +90,8 @@ def build(container) -> AsyncApp:
                           thread_ts: str) -> None:
         team = context.team_id or event.get("team", "")
         key = f"slack:msg:{team}:{event['channel']}:{event['ts']}"
-        if not await asyncio.to_thread(seen.first_time, engine, key):
-            return  # a retry, the twin of a mention, or a redelivery: answered already
+        if not await asyncio.to_thread(seen.first_time, engine, key, context.get(CONTEXT_KEY)):
+            return  # the twin of a mention, or a redelivery: answered already (or being answered)
         if public:  # follow-ups in this thread are for the coach even without a mention
             await asyncio.to_thread(seen.first_time, engine, thread_key(team, event["channel"], thread_ts))
         await get_to_know(client, team, event["user"])
@@ -101,12 +105,17 @@ def build(container) -> AsyncApp:
 
     @app.event("app_mention")
     async def on_mention(event, body, context, client):
-        if not event.get("bot_id"):
-            await answer_once(event, body, context, client, public=True,
-                              thread_ts=event.get("thread_ts") or event["ts"])
+        async with app.inbox.handling(context):
+            if not event.get("bot_id"):
+                await answer_once(event, body, context, client, public=True,
+                                  thread_ts=event.get("thread_ts") or event["ts"])
 
     @app.event("message")
     async def on_message(event, body, context, client):
+        async with app.inbox.handling(context):
+            await on_message_event(event, body, context, client)
+
+    async def on_message_event(event, body, context, client):
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return  # edits, joins, other bots (Bolt already drops the coach's own messages)
         if event.get("channel_type") == "im":  # each DM message is a thread root, or a reply in one

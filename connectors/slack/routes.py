@@ -23,13 +23,24 @@ def mount(app: FastAPI, container) -> None:
     app.state.slack = bolt
     app.state.deliveries.add(delivery(bolt, settings))
     app.state.on_start.append(lambda: asyncio.to_thread(seen.forget_older_than, container.engine))
+    taking_over = []  # what dead replicas left in the inbox, answered here
+
+    async def take_over() -> None:
+        taking_over.append(asyncio.create_task(bolt.inbox.run()))
+
+    async def stop_taking_over() -> None:
+        for task in taking_over:
+            task.cancel()
+
+    app.state.on_start.append(take_over)
+    app.state.on_stop.append(stop_taking_over)
     if settings.slack_signing_secret:
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
         handler, router = AsyncSlackRequestHandler(bolt), APIRouter()
 
         async def handle_event(request: Request):
-            refused = rejection(settings.slack_signing_secret, await request.body(), request.headers)
+            refused = rejection(settings.slack_signing_secret.get_secret_value(), await request.body(), request.headers)
             return refused or await handler.handle(request)  # Bolt reads the body Starlette keeps
 
         async def handle_install(request: Request):
@@ -47,7 +58,7 @@ def mount(app: FastAPI, container) -> None:
         sockets = []  # made inside the server's event loop, which the handler binds to
 
         async def connect() -> None:
-            sockets.append(AsyncSocketModeHandler(bolt, settings.slack_app_token))
+            sockets.append(AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value()))
             await sockets[0].connect_async()
 
         async def close() -> None:

@@ -37,7 +37,7 @@ def authentication(settings, credentials: ServiceClientCredentialsFactory | None
     """The public Azure cloud by default; `TEAMS_OPENID_METADATA_URL` / `TEAMS_TOKEN_ISSUER` for another one (a
     sovereign cloud, or a test's local OpenID provider). `credentials`: how outgoing calls get their token."""
     credentials = credentials or PasswordServiceClientCredentialFactory(
-        settings.microsoft_app_id or None, settings.microsoft_app_password or None,
+        settings.microsoft_app_id or None, settings.microsoft_app_password.get_secret_value() or None,
         settings.microsoft_app_tenant_id or None)
     if not (settings.teams_openid_metadata_url or settings.teams_token_issuer):
         return BotFrameworkAuthenticationFactory.create(credential_factory=credentials,
