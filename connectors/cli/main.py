@@ -21,6 +21,7 @@ from connectors.cli.gaps import gaps_app
 from connectors.cli.xapi import xapi_app
 from connectors.cli.demo import demo_data
 from connectors.cli.report import report_app
+from connectors.cli.backup import backup, restore
 from kernel.errors import CoachError
 
 app = typer.Typer(help="The learning coach: answers from your company's learning content.", no_args_is_help=True,
@@ -299,3 +300,5 @@ app.command("worker")(worker)
 app.command("team-needs")(team_needs)
 app.add_typer(report_app, name="report")
 app.command("demo-data")(demo_data)
+app.command("backup")(backup)
+app.command("restore")(restore)
