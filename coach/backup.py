@@ -122,7 +122,7 @@ def _embedded_database(settings: Settings, what: str) -> Path:
 
 def postgres_instructions(url: str, what: str) -> str:
     """What to run instead of `coach backup` / `coach restore` on PostgreSQL (the password left out: PGPASSWORD)."""
-    target = make_url(url).set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    target = make_url(url).set(drivername="postgresql")._replace(password=None).render_as_string(hide_password=False)
     return (f"`coach {what}` is for the embedded SQLite database; this deployment uses PostgreSQL. Use its own tools "
             "(the password from PGPASSWORD or ~/.pgpass):\n"
             f"  back up:  pg_dump --format=custom --no-owner --no-privileges --file=coach.dump '{target}'\n"
@@ -369,13 +369,13 @@ def _index(staging: Path, settings: Settings, manifest: dict, embedder, progress
     container = bootstrap(staged, embedder=embedder)
     try:
         if not rebuilt and (problem := _unreadable_vectors(container)):
-            _close(container)
+            release(container)
             shutil.rmtree(staging / CHROMA)
             rebuilt = problem
             container = bootstrap(staged, embedder=embedder)
         synced = container.knowledge.sync_vectors(lambda note: progress("Embedding what the index lacks", note, None))
     finally:
-        _close(container)
+        release(container)
     return Restored(manifest=manifest, embedded=synced["embedded"], embedding_model=embedder.name, rebuilt=rebuilt)
 
 
@@ -392,7 +392,7 @@ def _unreadable_vectors(container) -> str:
     return ""
 
 
-def _close(container) -> None:
+def release(container) -> None:
     """Release the restored copy's files before they move: the database's connections and Chroma's client (which
     only the vector index holds)."""
     container.engine.dispose()

@@ -72,11 +72,15 @@ def _steps():
     tasks: dict[str, int] = {}
 
     def advance(step: str, detail: str, fraction: float | None) -> None:
+        if not tasks:
+            bars.start()  # at the first step: a refusal before it prints no empty bar
         for other in tasks.values():  # an earlier step is over once the next one starts
             bars.update(other, completed=1, total=1)
         if step not in tasks:
             tasks[step] = bars.add_task(step, total=None, detail="")
         bars.update(tasks[step], detail=detail, completed=fraction or 0, total=None if fraction is None else 1)
 
-    with bars:
+    try:
         yield advance
+    finally:
+        bars.stop()
