@@ -6,6 +6,7 @@
 #   docker build -t learning-coach .
 #   docker run -p 3978:3978 -v coach-data:/data learning-coach              # the embedded default: one container
 #   docker run learning-coach worker                                         # any other `coach` command
+#     (a worker's probes are on 3979: --health-cmd "python /opt/coach/healthcheck.py http://127.0.0.1:3979/readyz")
 # deploy/compose.yaml runs it at scale (README "Running at scale").
 
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
