@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Callable
@@ -21,10 +23,12 @@ from coach.ports import Cancel
 from coach.rate_limit import SLOW_DOWN, RateLimiter
 from coach.source_links import SourceLinks
 from coach.redaction import Redactor
+from kernel import metrics
 from kernel.language import written_in
 from kernel.store import utcnow
 
 
+log = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
 MAX_QUESTION_CHARS = 2000
 TOO_LONG = N_("That is more than I can read in one question (over {limit} characters). Please ask it in a shorter "
@@ -70,8 +74,18 @@ class Coach:
         said_in = intent[1] if intent else written_in(message.text)
         language = (self_service.chosen_language(message.text) if intent and intent[0] == "language" else
                     self.directory.language_for(message.learner_id, said_in=said_in, locale=message.locale))
-        with speaking(language):
-            return self._ask(message, intent[0] if intent else None, on_partial, cancel)
+        started, outcome = time.perf_counter(), "failed"
+        try:
+            with speaking(language):
+                reply = self._ask(message, intent[0] if intent else None, on_partial, cancel)
+            outcome = "service" if reply.mode == "service" else "abstained" if reply.abstained else "answered"
+            return reply
+        finally:
+            seconds, platform = time.perf_counter() - started, message.platform or "unknown"
+            metrics.QUESTIONS.labels(platform, outcome).inc()
+            metrics.ANSWER_SECONDS.labels(platform).observe(seconds)
+            log.info("question %s in %d ms", outcome, seconds * 1000,  # never what was asked
+                     extra={"platform": platform, "outcome": outcome, "ms": round(seconds * 1000)})
 
     def _ask(self, message: IncomingMessage, intent: str | None,
              on_partial: Callable[[str], None] | None, cancel: Cancel | None) -> Reply:

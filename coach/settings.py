@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="COACH_HOST")
     port: int = Field(default=3978, alias="COACH_PORT")
     load_samples: bool = Field(default=True, alias="COACH_LOAD_SAMPLES")
+    # `coach worker` serves /healthz, /readyz and /metrics on this port (0: none)
+    worker_port: int = Field(default=3979, ge=0, alias="COACH_WORKER_PORT")
+    # log lines: text for a terminal, json (one object per line, with the request id) for a log pipeline
+    log_format: Literal["text", "json"] = Field(default="text", alias="COACH_LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", alias="COACH_LOG_LEVEL")
 
     # knowledge base
     max_upload_mb: float = Field(default=50, alias="COACH_MAX_UPLOAD_MB")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from connectors import policies, web
+from connectors import ops, policies, web
 from connectors.admin import mount as mount_admin
 from connectors.deliveries import Deliveries
 from connectors.slack.routes import mount as mount_slack
@@ -33,8 +33,13 @@ def create_app(container, teams_credentials=None) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> dict:
-        return {"status": "ok", "sources": len(container.knowledge.sources())}
+        """The process is up (whatever its database does: that is /readyz's question); the sources, when it can."""
+        try:
+            return {"status": "ok", "sources": container.knowledge.count()}
+        except Exception:
+            return {"status": "ok"}
 
+    ops.mount(app, container)  # /readyz, /metrics, request ids
     app.include_router(web.router)
     app.include_router(policies.router)
     mount_admin(app, container)

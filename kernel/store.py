@@ -30,7 +30,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # a connection the server (or a proxy) dropped is replaced before use; a server that does not answer is given
+    # up on after 5 s instead of holding a thread; TCP keepalives find a half-open connection within a minute
+    return create_engine(url, pool_pre_ping=True, connect_args={
+        "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+        "keepalives_count": 3})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

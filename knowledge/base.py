@@ -90,6 +90,10 @@ class KnowledgeBase:
     def count(self) -> int:
         return listing.count(self.engine)
 
+    def vector_count(self) -> int:
+        """The chunks in the vector index: asks the vector store (a readiness check)."""
+        return self.ingestor.vectors.count()
+
     def source_detail(self, source_id: str, *, offset: int = 0, limit: int | None = None) -> SourceDetail | None:
         """A source by id with a page of its chunks in reading order; None when there is no such source."""
         return listing.source_detail(self.engine, source_id, offset=offset, limit=limit)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import json
 import threading
 import time
@@ -27,6 +28,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
 from kernel.errors import ModelUnavailable
+from kernel.tracing import request_id
 from coach.ports import Cancel, Completion
 
 RETRYABLE = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError,
@@ -63,7 +65,7 @@ class OpenAIChatModel:
             except RuntimeError:
                 return asyncio.run(coroutine)
             with concurrent.futures.ThreadPoolExecutor(1) as pool:  # called from async code: a loop of its own
-                return pool.submit(asyncio.run, coroutine).result()
+                return pool.submit(contextvars.copy_context().run, asyncio.run, coroutine).result()
         finally:
             self.slots.release(deadline)
 
@@ -95,7 +97,9 @@ class OpenAIChatModel:
     async def _stream(self, system: str, user: str, on_delta, remaining: float, progress: "_Progress") -> Completion:
         # a client of its own, closed on the way out whatever happens: that close is what tells the server to stop
         async with httpx.AsyncClient(timeout=httpx.Timeout(remaining, connect=min(remaining, 10.0))) as http:
-            client = ChatOpenAI(http_async_client=http, timeout=remaining, **self._settings, **self._limits)
+            rid = request_id.get()  # the question's, so the model server's logs can be matched with ours
+            client = ChatOpenAI(http_async_client=http, timeout=remaining, **self._settings, **self._limits,
+                                default_headers={"X-Request-Id": rid} if rid else None)
             parts: list[str] = []
             usage, finish, chars = {}, "stop", 0
             async for chunk in client.astream([SystemMessage(system), HumanMessage(user)]):

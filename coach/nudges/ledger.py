@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from coach.messages import Reply
 from coach.ports import Delivery
+from kernel import metrics
 from kernel.store import session, utcnow
 from coach.store.models import NudgeDelivery
 
@@ -68,6 +69,7 @@ def settle(engine: Engine, key: str, state: str, *, attempts: int | None = None,
             record.attempts = attempts
         db.add(record)
         db.commit()
+    metrics.DELIVERIES.labels(record.kind, state).inc()
 
 
 def skip(engine: Engine, key: str, learner_id: str, kind: str, reason: str, now: datetime | None = None) -> None:

@@ -256,12 +256,14 @@ class DispatchLock:
 
 async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap: int, *,
                          say: Callable[[str], None] = log.info, sync_s: float = SYNC_S, lrs: Lrs | None = None,
-                         xapi_batch: int = 200) -> None:
+                         xapi_batch: int = 200, state: Callable[[str], None] = lambda _state: None) -> None:
     """Dispatch nudges until cancelled, holding the deployment's dispatch lock; picks up schedules added, paused
     or deleted elsewhere every `sync_s`. While another worker holds the lock, it stands by to take over. With an
-    LRS, the holder also sends the xAPI outbox (one sender per deployment, like one dispatcher)."""
+    LRS, the holder also sends the xAPI outbox (one sender per deployment, like one dispatcher). `state` is told
+    "standing_by", "dispatching" and "stopped" as they happen (the worker's /readyz shows it)."""
     lock = DispatchLock(engine, data_dir)
     announced = False
+    state("standing_by")
     while not await asyncio.to_thread(lock.try_acquire):
         if not announced:
             say("Another worker is dispatching; standing by to take over.")
@@ -271,6 +273,7 @@ async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap
     sending = asyncio.create_task(xapi_sender.run(engine, lrs, batch=xapi_batch)) if lrs else None
     try:
         await worker.start()
+        state("dispatching")
         say(f"Dispatching nudges ({len(worker.scheduler.get_jobs())} planned)."
             + (" Sending learning records to the LRS." if lrs else ""))
         while True:
@@ -281,3 +284,4 @@ async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap
             sending.cancel()
         worker.stop()
         lock.release()
+        state("stopped")

@@ -40,11 +40,14 @@ def serve(
 
     from connectors.server import create_app
 
+    from kernel.logs import configure as configure_logs
+
     container = _container()
     settings = container.settings
+    configure_logs(settings.log_format, settings.log_level)
     with _writing(container):
         _prepare(container)
-        uvicorn.run(create_app(container), host=host or settings.host, port=port or settings.port, log_level="info")
+        uvicorn.run(create_app(container), host=host or settings.host, port=port or settings.port, log_config=None)
 
 
 def _prepare(container) -> None:

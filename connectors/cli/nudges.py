@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from connectors.cli.common import container as _container, console, errors
+from kernel.logs import configure as configure_logs
 from kernel.errors import CoachError
 
 nudges_app = typer.Typer(help="Managers' nudges: schedule a message or a lesson for a team or named people.",
@@ -162,6 +163,8 @@ def worker() -> None:
 
     container = _container()
     settings = container.settings
+    configure_logs(settings.log_format, settings.log_level)
+    status = {"state": "starting"}
 
     async def until_stopped() -> None:
         """SIGTERM (a container stop, systemd) stops it as Ctrl-C does: the lock is released, the process exits 0."""
@@ -169,15 +172,42 @@ def worker() -> None:
                                                            settings.nudges_per_day, say=console.print,
                                                            sync_s=settings.worker_sync_s,
                                                            lrs=HttpLrs.from_settings(settings),
-                                                           xapi_batch=settings.xapi_batch))
+                                                           xapi_batch=settings.xapi_batch,
+                                                           state=lambda now: status.update(state=now)))
+        serving = asyncio.ensure_future(serve_probes(container, lambda: status["state"]))
         for stop in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(stop, dispatching.cancel)
         with contextlib.suppress(asyncio.CancelledError):
             await dispatching
+        serving.cancel()
 
     console.print("Worker started.")
     asyncio.run(until_stopped())
     console.print("Stopped.")
+
+
+async def serve_probes(container, state) -> None:
+    """/healthz, /readyz and /metrics on COACH_WORKER_PORT, for the orchestrator and Prometheus (0: none)."""
+    import uvicorn
+
+    from connectors.ops import worker_app
+
+    settings = container.settings
+    if not settings.worker_port:
+        return
+    class Probes(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):  # the worker's own signal handlers stop it, and this with it
+            yield
+
+    server = Probes(uvicorn.Config(worker_app(container, state), host=settings.host, port=settings.worker_port,
+                                   log_config=None, lifespan="off"))
+    console.print(f"Probes and metrics at http://{settings.host}:{settings.worker_port}/readyz and /metrics.")
+    try:
+        await server.serve()
+    except (SystemExit, OSError) as exc:  # the port is taken: dispatching goes on without probes
+        errors.print(f"[yellow]The worker's probes could not listen on port {settings.worker_port} ({exc}); set "
+                     "COACH_WORKER_PORT to a free port, or 0 for none.[/yellow]")
 
 
 def team_needs(

@@ -64,7 +64,8 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                fake.requests.append({"path": self.path, "body": body, "authorization": self.headers.get("Authorization")})
+                fake.requests.append({"path": self.path, "body": body, "authorization": self.headers.get("Authorization"),
+                                      "request_id": self.headers.get("X-Request-Id")})
                 if fake.fail_next:
                     self._reply(fake.fail_next.pop(0), {"error": {"message": "try again", "type": "server_error"}})
                 elif self.path.endswith("/chat/completions"):
