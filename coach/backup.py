@@ -25,6 +25,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -362,34 +364,60 @@ def _index(staging: Path, settings: Settings, manifest: dict, embedder, progress
     # the staging folder's own database (DATABASE_URL empty, of whichever type the setting has)
     staged = settings.model_copy(update={"data_dir": staging, "database_url": type(settings.database_url)(""),
                                          "load_samples": False})
+    embedder = embedder or build_embedder(settings)
     rebuilt = "" if manifest.get("vectors_consistent") else "the index changed during every try to copy it"
+    if not rebuilt and (staging / CHROMA).is_dir():
+        rebuilt = _unreadable_copy(staging, embedder.name)
     if rebuilt:
         shutil.rmtree(staging / CHROMA, ignore_errors=True)
-    embedder = embedder or build_embedder(settings)
     container = bootstrap(staged, embedder=embedder)
     try:
-        if not rebuilt and (problem := _unreadable_vectors(container)):
-            release(container)
-            shutil.rmtree(staging / CHROMA)
-            rebuilt = problem
-            container = bootstrap(staged, embedder=embedder)
         synced = container.knowledge.sync_vectors(lambda note: progress("Embedding what the index lacks", note, None))
     finally:
         release(container)
     return Restored(manifest=manifest, embedded=synced["embedded"], embedding_model=embedder.name, rebuilt=rebuilt)
 
 
-def _unreadable_vectors(container) -> str:
-    """Why the copied index cannot be used as it is ("" when every vector it lists reads back)."""
+def _unreadable_copy(staging: Path, model: str) -> str:
+    """Why the copied index cannot be used as it is ("" when every vector it lists reads back), found in a child
+    process: Chroma's native code can crash the process on a damaged segment file instead of raising."""
+    check = subprocess.run([sys.executable, "-m", "coach.backup", str(staging), model], capture_output=True,
+                           text=True, env={**os.environ, "COACH_LOAD_SAMPLES": "false"})
+    if check.returncode == 0:
+        return ""
+    said = check.stderr.strip().splitlines()
+    return said[-1] if check.returncode == 1 and said else f"the copied index crashed Chroma (exit {check.returncode})"
+
+
+def _check_copy(staging: Path, model: str) -> int:
+    """The child's side of _unreadable_copy: open the copy for the model's collections and read every vector."""
+    from coach.bootstrap import bootstrap
+
+    container = bootstrap(Settings(COACH_DATA_DIR=staging, DATABASE_URL="", CHROMA_HOST="",
+                                   COACH_LOAD_SAMPLES=False), embedder=_NameOnly(model))
     ingestor = container.knowledge.ingestor
     for index in (ingestor.vectors, ingestor.headings):
         try:
             ids = index.all_ids()
             if len(index.existing_embeddings(sorted(ids))) != len(ids):
-                return f"the copied {index.kind} index lacks vectors it lists"
+                print(f"the copied {index.kind} index lacks vectors it lists", file=sys.stderr)
+                return 1
         except Exception as exc:  # Chroma reports a damaged segment as an internal error of its own
-            return f"the copied {index.kind} index does not read back ({exc})"
-    return ""
+            print(f"the copied {index.kind} index does not read back ({exc})", file=sys.stderr)
+            return 1
+    return 0
+
+
+@dataclass(frozen=True)
+class _NameOnly:
+    """An embedding model's name, which picks the index's collections; checking the index embeds nothing."""
+
+    name: str
+
+    def embed_passages(self, texts):
+        raise RuntimeError("checking a restored index embeds nothing")
+
+    embed_query = embed_passages
 
 
 def release(container) -> None:
@@ -418,3 +446,7 @@ def _swap(staging: Path, target: Path) -> None:
         raise
     finally:
         shutil.rmtree(aside, ignore_errors=True)
+
+
+if __name__ == "__main__":  # python -m coach.backup STAGING MODEL: a restore's index check (see _unreadable_copy)
+    sys.exit(_check_copy(Path(sys.argv[1]), sys.argv[2]))

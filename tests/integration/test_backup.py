@@ -28,7 +28,7 @@ from connectors.cli.main import app
 from kernel.store import session
 from knowledge.models import Chunk
 from coach.settings import Settings
-from tests.conftest import free_port, write_content
+from tests.conftest import HashingEmbedder, free_port, write_content
 from tests.integration.test_serve import stop, wait_ready
 
 QUESTION = "what is the mileage rate?"
@@ -118,14 +118,19 @@ def backed_up(tmp_path, container) -> Path:
     return archive
 
 
-def repack(archive: Path, out: Path, *, manifest=lambda m: m, files=lambda name, data: data) -> Path:
-    """A copy of a backup with its manifest or files changed (checksums left as they were)."""
+def repack(archive: Path, out: Path, *, manifest=lambda m: m, files=lambda name, data: data,
+           checksums: bool = False) -> Path:
+    """A copy of a backup with its manifest or files changed; `checksums`: the manifest made to match the files."""
     with tarfile.open(archive, "r:gz") as tar:
         members = [(m, tar.extractfile(m).read()) for m in tar.getmembers()]
+    changed = {m.name: files(m.name, data) for m, data in members[1:]}
+    listing = manifest(json.loads(members[0][1]))
+    if checksums:
+        listing["files"] = {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                            for name, data in changed.items()}
     with tarfile.open(out, "w:gz") as tar:
-        for member, data in members:
-            data = (json.dumps(manifest(json.loads(data))).encode() if member.name == service.MANIFEST
-                    else files(member.name, data))
+        for member, _ in members:
+            data = json.dumps(listing).encode() if member.name == service.MANIFEST else changed[member.name]
             member.size = len(data)
             tar.addfile(member, io.BytesIO(data))
     return out
@@ -171,6 +176,34 @@ def test_restore_refuses_a_backup_from_a_newer_schema(tmp_path, monkeypatch, bac
     assert "upgrade the coach" in said(result) and not (tmp_path / "fresh").exists()
     future = repack(backed_up, tmp_path / "future.tar.gz", manifest=lambda m: {**m, "format": service.FORMAT + 1})
     assert "written by a newer version of the coach" in said(coach("restore", str(future)))
+
+
+def test_an_index_copy_that_is_not_consistent_or_does_not_read_back_is_rebuilt_from_the_database(tmp_path):
+    """Over 1,000 entries, so Chroma has written its HNSW files (a smaller index lives in its write log alone)."""
+    embedder, content = HashingEmbedder(), tmp_path / "handbook"
+    content.mkdir()
+    for n in range(40):
+        (content / f"part-{n}.md").write_text("\n".join(f"# Part {n} rule {k}\nRule {n}.{k} covers desk {k} in "
+                                                         f"room {n}." for k in range(30)))
+    original = bootstrap(settings_at(tmp_path / "data"), embedder=embedder)
+    original.knowledge.ingest([content])
+    found = [p.chunk_id for p in original.knowledge.search("rule covering desk 7 in room 12", k=5)]
+    with session(original.engine) as db:
+        chunks = len(db.exec(select(Chunk.id)).all())
+    sound = tmp_path / "sound.tar.gz"
+    service.backup(original.settings, sound)
+    unsteady = repack(sound, tmp_path / "unsteady.tar.gz", manifest=lambda m: {**m, "vectors_consistent": False})
+    torn = repack(sound, tmp_path / "torn.tar.gz", checksums=True,  # segment files cut short, checksums and all
+                  files=lambda name, data: data[: len(data) // 3] if name.endswith("data_level0.bin") else data)
+    for archive, why in ((sound, ""), (unsteady, "changed during every try"), (torn, "does not read back")):
+        fresh = tmp_path / archive.stem
+        restored = service.restore(archive, settings_at(fresh), embedder=embedder)
+        assert why in restored.rebuilt and bool(restored.rebuilt) == bool(why)
+        assert restored.embedded == (chunks if why else 0)
+        again = bootstrap(settings_at(fresh), embedder=embedder)
+        assert consistent(again) and [p.chunk_id for p in again.knowledge.search("rule covering desk 7 in room 12",
+                                                                                 k=5)] == found
+        service.release(again)
 
 
 def test_force_replaces_a_folder_only_with_a_sound_backup(tmp_path, monkeypatch, backed_up, embedder):
