@@ -27,7 +27,8 @@ async def lifespan(app: FastAPI):
 
 def create_app(container, teams_credentials=None) -> FastAPI:
     """`teams_credentials`: how outgoing Teams calls get a token (default: the app id and password from settings)."""
-    app = FastAPI(title="Learning coach", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
+    app = FastAPI(title="Learning coach", docs_url=None, redoc_url=None, openapi_url=None,  # connectors/admin/schema.py
+                  lifespan=lifespan)
     app.state.container, app.state.on_start, app.state.on_stop = container, [], []
     app.state.deliveries = Deliveries()  # proactive messages through every connector mounted below
 

@@ -18,13 +18,13 @@ from connectors.admin import api, pages, sso
 from connectors.admin import lessons, lessons_api, nudges, nudges_api
 from connectors.admin import content, content_api
 from connectors.admin import gaps, gaps_api, impact, impact_api, reports, reports_api
-from connectors.admin import learning_records
+from connectors.admin import learning_records, schema
 from connectors.admin.auth import (LOGIN_PATH, UNSAFE_METHODS, PageRefused, SignInRequired, add_session_cookie,
                                    csrf_protect)
 from connectors.admin.shell import STATIC, make_templates, render
 
 AREAS = [pages, sso, api, content, content_api, lessons, lessons_api, nudges, nudges_api, gaps, gaps_api, impact,
-         impact_api, reports, reports_api, learning_records]  # areas add themselves here: content, lessons, gaps, reports, nudges
+         impact_api, reports, reports_api, learning_records, schema]  # areas add themselves here: content, lessons, gaps, reports, nudges
 
 
 def mount(app: FastAPI, container) -> None:
