@@ -23,6 +23,7 @@ from coach.conversation import PREVIOUS_QUESTIONS, REPLY_CHARS, Turn
 from coach.i18n import N_, _, speaking
 from coach.messages import IncomingMessage, Reply
 from coach.transcripts import Exchange, Transcripts
+from connectors.web.public import citation_json, passage_json
 from connectors.web.render import actions_html, exchange_html
 from connectors.web.shell import (browser_language, learner_of, page_html, page_language, same_origin, secured,
                                   with_cookie)
@@ -57,7 +58,7 @@ def history_of(transcripts: Transcripts, learner: str) -> tuple[Turn, ...]:
 def as_json(reply: Reply) -> dict:
     return {"answer": reply.text, "abstained": reply.abstained, "mode": reply.mode, "need_id": reply.need_id,
             "language": reply.language,
-            "citations": [c.as_json() for c in reply.citations], "notice": reply.notice,
+            "citations": [citation_json(c) for c in reply.citations], "notice": reply.notice,
             "actions": [{"kind": a.kind, "label": a.label, "value": a.value} for a in reply.actions]}
 
 
@@ -227,4 +228,4 @@ def api_me(request: Request) -> Response:
 def api_search(request: Request, q: str = Query(min_length=1, max_length=2000),
                k: int = Query(5, ge=1, le=20)) -> Response:
     passages = request.app.state.container.knowledge.search(q, k=k)
-    return secured(JSONResponse([p.as_json() for p in passages]))
+    return secured(JSONResponse([passage_json(p) for p in passages]))

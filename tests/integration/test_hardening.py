@@ -4,18 +4,37 @@ per address as well as per learner."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
 from coach import accounts
 from connectors.server import create_app
+from tests.conftest import REPO
 from tests.integration.admin_helpers import PASSWORD, sign_in
-from tests.integration.web_helpers import sample_container
+from tests.integration.web_helpers import MILEAGE, sample_container
+
+VISITS = "How do I book a site visit to a customer?"
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory, embedder):
-    container = sample_container(tmp_path_factory.mktemp("hardening"), embedder)
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("hardening")
+
+
+@pytest.fixture(scope="module")
+def samples(folder, embedder):
+    """The sample content (copied under `folder`, its data dir there too), a file whose sidecar links it to a server
+    path, and a viewer account."""
+    container = sample_container(folder, embedder)
+    visits = folder / "shared" / "travel" / "site-visits.md"
+    visits.parent.mkdir(parents=True)
+    visits.write_text("# Site visits\n\nBook a site visit to a customer through the travel desk at least five "
+                      "working days ahead, and name the customer and the purpose of the visit in the booking.\n")
+    visits.with_name("site-visits.md.meta.yaml").write_text("link: file:///srv/share/travel/site-visits.md\n")
+    assert container.knowledge.ingest([visits.parent]).summary()["added"] == 1
     accounts.add_account(container.engine, email="vic@example.com", role="viewer", password=PASSWORD, actor="test")
     return container
 
@@ -43,3 +62,28 @@ def test_the_openapi_schema_is_only_for_admins(app, samples):
     _, secret = accounts.create_token(samples.engine, role="viewer", name="schema", actor="test")
     by_token = anonymous.get("/admin/openapi.json", headers={"Authorization": f"Bearer {secret}"})
     assert by_token.status_code == 200 and by_token.json()["paths"] == schema.json()["paths"]
+
+
+def test_no_public_response_names_a_server_path(app, folder):
+    """Search hits, answers and their citations (JSON, streamed and HTML), sources, the export: files are named as
+    L&D knows them, and a sidecar's link to a server path is not passed on."""
+    browser = TestClient(app)
+    hits = browser.get("/api/search", params={"q": VISITS}).json()
+    hit = next(h for h in hits if h["title"] == "Site visits")
+    assert hit["source_key"] == "site-visits.md" and hit["link"] == ""
+    assert {h["source_key"] for h in browser.get("/api/search", params={"q": MILEAGE}).json()} >= {
+        "expenses-and-travel-policy.pdf"}
+    said = [json.dumps(hits), browser.get("/api/search", params={"q": MILEAGE}).text]
+    answer = browser.post("/api/ask", json={"question": VISITS}).json()
+    assert "Site visits" in {c["title"] for c in answer["citations"]}
+    said.append(json.dumps(answer))
+    with browser.stream("POST", "/api/ask/stream", json={"question": MILEAGE}) as streamed:
+        said.append("".join(streamed.iter_lines()))
+    browser.post("/ask", data={"q": VISITS})
+    page = browser.get("/").text
+    said += [page, browser.get("/api/me").text]
+    said += [browser.get(link.split("#")[0]).text for link in re.findall(r'href="(/sources/[^"]+)"', page)]
+    said.append(browser.post("/api/action", data={"kind": "helpful", "value": answer["need_id"]}).text)
+    for text in said:
+        for server_path in (str(folder), str(REPO), "/srv/share", "file://"):
+            assert server_path not in text
