@@ -91,6 +91,7 @@ def backup(settings: Settings, out: Path, *, progress: Progress = _quiet) -> dic
         raise BackupError(f"{out} is a folder: give the backup file's name, e.g. {out / 'coach-backup.tar.gz'}.")
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".coach-backup-", dir=out.parent))
+    partial = out.with_name(out.name + ".partial")
     try:
         progress("Copying the database", "", None)
         _sqlite_copy(database, work / DATABASE)
@@ -99,12 +100,12 @@ def backup(settings: Settings, out: Path, *, progress: Progress = _quiet) -> dic
             if (settings.data_dir / name).is_file():
                 shutil.copy2(settings.data_dir / name, work / name)
         manifest = _manifest(work, consistent)
-        partial = out.with_name(out.name + ".partial")
         _write_archive(work, manifest, partial, progress)
         partial.replace(out)
         return manifest
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        partial.unlink(missing_ok=True)  # a failed backup leaves no half-written file
 
 
 def _embedded_database(settings: Settings, what: str) -> Path:
@@ -271,6 +272,8 @@ def _restore_into(target: Path, archive: Path, settings: Settings, force: bool, 
     if present and not force:
         raise BackupError(f"{target} is not empty ({', '.join(present[:5])}): restore into an empty data folder "
                           "(set COACH_DATA_DIR), or pass --force to replace what is there.")
+    for stale in target.glob(STAGING + "*"):  # left by a restore that was killed (this one holds the folder now)
+        shutil.rmtree(stale, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=target))
     try:
         manifest = _unpack(archive, staging, progress)
