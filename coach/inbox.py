@@ -12,9 +12,15 @@ handles it) is dropped, with a warning in the log.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Awaitable, Callable
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
@@ -23,6 +29,7 @@ from sqlmodel import select
 
 from coach.store.models import InboxEvent
 from kernel.store import session, utcnow
+from kernel.tracing import bound
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +85,14 @@ def done(engine: Engine, key: str) -> None:
         db.commit()
 
 
-def take_over(engine: Engine, owner: str, lease_s: float, limit: int = 20,
+def take_over(engine: Engine, platform: str, owner: str, lease_s: float, limit: int = 20,
               now: datetime | None = None) -> list[Taken]:
-    """Events whose lease ran out (their replica died or hung), each now held by `owner`: one conditional update
-    per event, so two replicas looking at once take each event once."""
+    """The platform's events whose lease ran out (their replica died or hung), each now held by `owner`: one
+    conditional update per event, so two replicas looking at once take each event once."""
     now = now or utcnow()
     with session(engine) as db:
-        expired = db.exec(select(InboxEvent.key).where(InboxEvent.state == "pending", InboxEvent.lease_until < now)
+        expired = db.exec(select(InboxEvent.key).where(InboxEvent.platform == platform,
+                                                       InboxEvent.state == "pending", InboxEvent.lease_until < now)
                           .order_by(InboxEvent.received_at).limit(limit)).all()
         taken = []
         for key in expired:
@@ -117,3 +125,55 @@ def prune(engine: Engine, now: datetime | None = None) -> int:
                                                    InboxEvent.done_at < (now or utcnow()) - KEEP)).rowcount
         db.commit()
     return removed
+
+
+class Holder:
+    """One process's hand on one platform's events: accepts them, holds them while they are handled, and takes
+    over what dead processes left."""
+
+    def __init__(self, engine: Engine, platform: str, lease_s: float) -> None:
+        self.engine, self.platform, self.lease_s = engine, platform, lease_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    def accept(self, key: str, payload: str, request_id: str = "") -> bool:
+        return accept(self.engine, key, platform=self.platform, payload=payload, owner=self.owner,
+                      lease_s=self.lease_s, request_id=request_id)
+
+    @contextlib.asynccontextmanager
+    async def holding(self, key: str):
+        """Around the handling of an accepted event: the lease renewed meanwhile, the event done after it; when
+        the handling is cancelled (the server stops) or fails, released for another process to take over at once."""
+        renewing = asyncio.create_task(self._renew(key))
+        try:
+            yield
+        except BaseException:
+            renewing.cancel()
+            release(self.engine, key, self.owner)  # not awaited: a cancelled task may not get to run again
+            raise
+        renewing.cancel()
+        await asyncio.to_thread(done, self.engine, key)
+
+    async def _renew(self, key: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            if not await asyncio.to_thread(renew, self.engine, key, self.owner, self.lease_s):
+                log.warning("inbox: %s was taken over by another process while this one handled it", key)
+                return
+
+    async def take_over_forever(self, dispatch: Callable[[Taken], Awaitable[None]]) -> None:
+        """Every third of a lease, what dead processes left is handed to `dispatch` (each in a task of its own,
+        under the request id it came in with); once in a while, what was handled a day ago is pruned."""
+        rounds = 0
+        while True:
+            try:
+                for taken in await asyncio.to_thread(take_over, self.engine, self.platform, self.owner,
+                                                     self.lease_s):
+                    with bound(taken.request_id):
+                        log.info("inbox: took over %s (attempt %d)", taken.key, taken.attempts)
+                        asyncio.create_task(dispatch(taken))
+                if rounds % 1000 == 0:
+                    await asyncio.to_thread(prune, self.engine)
+            except Exception as exc:  # the database away: the next round tries again
+                log.warning("inbox: could not look for events to take over (%s)", exc)
+            rounds += 1
+            await asyncio.sleep(max(self.lease_s / 3, 0.5))

@@ -12,18 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
-import os
-import socket
-import uuid
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from coach import inbox
-from kernel.tracing import bound, request_id
-
-log = logging.getLogger(__name__)
+from coach.inbox import Holder, Taken
+from kernel.tracing import request_id
 
 CONTEXT_KEY = "coach_inbox"  # in a Bolt context: the inbox event the listener is handling
 QUESTION_EVENTS = ("message", "app_mention")
@@ -38,8 +32,7 @@ def is_question(body: dict) -> bool:
 
 class SlackInbox:
     def __init__(self, engine, lease_s: float) -> None:
-        self.engine, self.lease_s = engine, lease_s
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.holder = Holder(engine, "slack", lease_s)
         self.bolt = None
 
     async def middleware(self, body, context, next):
@@ -47,53 +40,24 @@ class SlackInbox:
             return await next()
         key = f"slack:{body['event_id']}"
         if context.get(CONTEXT_KEY) != key:  # not one this replica took over: a delivery from Slack
-            if not await asyncio.to_thread(inbox.accept, self.engine, key, platform="slack", payload=json.dumps(body),
-                                           owner=self.owner, lease_s=self.lease_s, request_id=request_id.get()):
+            if not await asyncio.to_thread(self.holder.accept, key, json.dumps(body), request_id.get()):
                 return BoltResponse(status=200, body="")  # accepted before: held, or answered, elsewhere
             context[CONTEXT_KEY] = key
         return await next()
 
     @contextlib.asynccontextmanager
     async def handling(self, context):
-        """Around a listener's work on an inbox event: the lease renewed meanwhile, the event done after it (or, when
-        the work is cancelled or fails, released for another replica to take over)."""
+        """Around a listener's work: an inbox event is held meanwhile (coach/inbox.py Holder.holding)."""
         key = context.get(CONTEXT_KEY)
         if not key:
             yield
             return
-        renewing = asyncio.create_task(self._renew(key))
-        try:
+        async with self.holder.holding(key):
             yield
-        except BaseException:  # cancelled (the server stops) or failed: another replica takes it over at once
-            renewing.cancel()
-            inbox.release(self.engine, key, self.owner)  # not awaited: a cancelled task may not get to run again
-            raise
-        renewing.cancel()
-        await asyncio.to_thread(inbox.done, self.engine, key)
-
-    async def _renew(self, key: str) -> None:
-        while True:
-            await asyncio.sleep(self.lease_s / 3)
-            if not await asyncio.to_thread(inbox.renew, self.engine, key, self.owner, self.lease_s):
-                log.warning("inbox: %s was taken over by another replica while this one handled it", key)
-                return
 
     async def run(self) -> None:
-        """Take over what dead replicas left, every third of a lease; prune what was handled a day ago."""
-        rounds = 0
-        while True:
-            try:
-                for taken in await asyncio.to_thread(inbox.take_over, self.engine, self.owner, self.lease_s):
-                    with bound(taken.request_id):
-                        log.info("inbox: took over %s (attempt %d)", taken.key, taken.attempts)
-                        asyncio.create_task(self._dispatch(taken))
-                if rounds % 1000 == 0:
-                    await asyncio.to_thread(inbox.prune, self.engine)
-            except Exception as exc:  # the database away: the next round tries again
-                log.warning("inbox: could not look for events to take over (%s)", exc)
-            rounds += 1
-            await asyncio.sleep(max(self.lease_s / 3, 0.5))
+        await self.holder.take_over_forever(self._dispatch)
 
-    async def _dispatch(self, taken: inbox.Taken) -> None:
+    async def _dispatch(self, taken: Taken) -> None:
         await self.bolt.async_dispatch(AsyncBoltRequest(body=json.loads(taken.payload), mode="socket_mode",
                                                         context={CONTEXT_KEY: taken.key}))

@@ -23,6 +23,7 @@ from connectors.streaming import ask_showing_progress
 from connectors.teams import feedback, nudge_card
 from connectors.teams.cards import answer_card, chosen
 from connectors.teams.delivery import FAILED, UNDELIVERED, Stream, answer_activity, card_activity, send
+from connectors.teams.inbox import HELD
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class CoachBot(ActivityHandler):
     async def on_message_activity(self, context: TurnContext) -> None:
         activity = context.activity
         if not await asyncio.to_thread(seen.first_time, self.engine,
-                                       f"teams:activity:{activity.conversation.id}:{activity.id}"):
+                                       f"teams:activity:{activity.conversation.id}:{activity.id}", HELD.get()):
             return  # Teams redelivered it: it is answered (or being answered) already
         await self.remember(context)
         data = activity.value if isinstance(activity.value, dict) else {}

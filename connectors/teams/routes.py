@@ -3,6 +3,7 @@ signs them; messages are answered after the HTTP response (Teams redelivers afte
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from botbuilder.core import CloudAdapterBase
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
 from connectors.teams.bot import CoachBot
+from connectors.teams.inbox import TeamsInbox
 from connectors.teams.requests import parse
 
 log = logging.getLogger(__name__)
@@ -91,8 +93,26 @@ def mount(app: FastAPI, container, credentials: ServiceClientCredentialsFactory 
             if response is None:
                 return Response(status_code=200)
             return JSONResponse(response.body, status_code=int(response.status))
-        return Response(status_code=202, background=BackgroundTask(adapter.process_activity, auth, activity,
-                                                                   bot.on_turn))
+        if activity.type != ActivityTypes.message:
+            return Response(status_code=202, background=BackgroundTask(adapter.process_activity, auth, activity,
+                                                                       bot.on_turn))
+        key = await inbox.accept(activity, auth)  # held in the database before the 202: no answer lost with us
+        if key is None:
+            return Response(status_code=202)  # Teams redelivered it: it is answered (or being answered) already
+        return Response(status_code=202, background=BackgroundTask(inbox.handle, key, auth, activity))
+
+    inbox = TeamsInbox(container.engine, settings.inbox_lease_s, adapter, bot.on_turn)
+    taking_over = []  # what dead replicas left in the inbox, answered here
+
+    async def take_over() -> None:
+        taking_over.append(asyncio.create_task(inbox.run()))
+
+    async def stop_taking_over() -> None:
+        for task in taking_over:
+            task.cancel()
+
+    app.state.on_start.append(take_over)
+    app.state.on_stop.append(stop_taking_over)
 
     app.add_api_route("/api/messages", messages, methods=["POST"], include_in_schema=False)
     if settings.microsoft_app_id:

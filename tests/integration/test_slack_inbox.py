@@ -96,6 +96,10 @@ def test_handled_events_are_pruned_after_a_day_and_pending_ones_never(tmp_path, 
         assert inbox.accept(engine, key, platform="slack", payload="{}", owner="me", lease_s=30)
     assert not inbox.accept(engine, "slack:Ev1", platform="slack", payload="{}", owner="other", lease_s=30)
     assert not inbox.renew(engine, "slack:Ev1", "other", 30) and inbox.renew(engine, "slack:Ev1", "me", 30)
+    later = utcnow() + timedelta(minutes=1)  # both leases have run out: another process takes both, once
+    assert [t.key for t in inbox.take_over(engine, "slack", "other", 30, now=later)] == ["slack:Ev1", "slack:Ev2"]
+    assert inbox.take_over(engine, "slack", "third", 30, now=later) == []
+    assert inbox.take_over(engine, "teams", "other", 30, now=utcnow() + timedelta(hours=1)) == []
     inbox.done(engine, "slack:Ev1")
     assert inbox.prune(engine, now=utcnow() + timedelta(hours=23)) == 0
     assert inbox.prune(engine, now=utcnow() + timedelta(days=2)) == 1
