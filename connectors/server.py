@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from connectors import ops, policies, web
 from connectors.admin import mount as mount_admin
 from connectors.deliveries import Deliveries
+from connectors.security_headers import SecurityHeaders
 from connectors.slack.routes import mount as mount_slack
 from connectors.teams.routes import mount as mount_teams
 
@@ -42,6 +43,7 @@ def create_app(container, teams_credentials=None) -> FastAPI:
 
     ops.mount(app, container)  # /readyz, /metrics, request ids
     app.include_router(web.router)
+    app.add_middleware(SecurityHeaders, paths=web.PATHS)  # the admin's mount adds its own
     app.include_router(policies.router)
     mount_admin(app, container)
     mount_slack(app, container)

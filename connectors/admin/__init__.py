@@ -22,6 +22,7 @@ from connectors.admin import learning_records, schema
 from connectors.admin.auth import (LOGIN_PATH, UNSAFE_METHODS, PageRefused, SignInRequired, add_session_cookie,
                                    csrf_protect)
 from connectors.admin.shell import STATIC, make_templates, render
+from connectors.security_headers import SecurityHeaders
 
 AREAS = [pages, sso, api, content, content_api, lessons, lessons_api, nudges, nudges_api, gaps, gaps_api, impact,
          impact_api, reports, reports_api, learning_records, schema]  # areas add themselves here: content, lessons, gaps, reports, nudges
@@ -38,7 +39,8 @@ def mount(app: FastAPI, container) -> None:
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
     app.add_exception_handler(SignInRequired, _to_sign_in)
     app.add_exception_handler(PageRefused, _refused)
-    app.add_middleware(AdminHeaders)
+    app.add_middleware(SecurityHeaders, paths=("/admin", "/admin/", "/api/admin", "/api/admin/"),
+                       cached=("/admin/static/",))
     add_session_cookie(app, settings)
 
 
@@ -82,36 +84,3 @@ def _dependency_calls(dependant) -> list:
         calls.append(dependency.call)
         calls += _dependency_calls(dependency)
     return calls
-
-
-# Only the app's own files run, style, load and post: no inline or injected script or <style>, no eval, no framing,
-# no plugins, no foreign fetch or form target. The charts (reports, content gaps) work within it: Vega evaluates its
-# expressions with the vendored vega-interpreter instead of new Function(), and vega-embed's and the tooltip's styles
-# come from admin.css instead of being injected (static/admin.js).
-CONTENT_SECURITY_POLICY = (b"default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
-                           b"base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
-
-
-class AdminHeaders:
-    """Admin pages are never cached, framed or sniffed (pure ASGI, so streamed responses stay streamed)."""
-
-    _HEADERS = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
-                (b"referrer-policy", b"same-origin"),
-                (b"content-security-policy", CONTENT_SECURITY_POLICY)]
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == "/admin" or path.startswith(("/admin/", "/api/admin"))):
-            await self.app(scope, receive, send)
-            return
-        extra = self._HEADERS + ([] if path.startswith("/admin/static/") else [(b"cache-control", b"no-store")])
-
-        async def send_with_headers(message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -2,8 +2,9 @@
 `everyone` content only.
 
 Each browser gets a random learner id in a cookie, so its questions, feedback, conversation, export and deletion
-stay its own. One module per concern: shell (page, cookie, headers), render (a reply as safe HTML), chat (the
-conversation's routes), sources (a source opened at its passage).
+stay its own. One module per concern: shell (page, cookie), render (a reply as safe HTML), chat (the conversation's
+routes), sources (a source opened at its passage), public (what public responses say about a source). PATHS: what the
+server sends the security headers with (connectors/security_headers.py), each route's path up to its first parameter.
 """
 
 from __future__ import annotations
@@ -26,3 +27,7 @@ def script():
 @router.get("/static/chat.css", include_in_schema=False)
 def stylesheet():
     return static_file("chat.css", "text/css")
+
+
+PATHS = tuple(dict.fromkeys(route.path.split("{")[0] for routes in (chat.router, sources.router, router)
+                            for route in routes.routes if hasattr(route, "path")))

@@ -1,6 +1,6 @@
 """What every web chat page shares: the learner cookie, the page's language, the page around the conversation, its
-static files and its headers (the admin's Content-Security-Policy and frame protection: no inline script or style,
-so the page's look is chat.css and its behaviour chat.js)."""
+static files. Its headers (connectors/security_headers.py, the admin's too) allow no inline script or style, so the
+page's look is chat.css and its behaviour chat.js."""
 
 from __future__ import annotations
 
@@ -16,12 +16,9 @@ from fastapi import HTTPException, Request, Response
 from coach.coach import MAX_QUESTION_CHARS, TOO_LONG
 from coach.i18n import LANGUAGES, _, from_accept_language, speaking
 from coach.rate_limit import SLOW_DOWN
-from connectors.admin import CONTENT_SECURITY_POLICY
 
 COOKIE = "coach_learner"
 STATIC = Path(__file__).resolve().parent.parent / "static"
-HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY.decode(), "X-Frame-Options": "DENY",
-           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -84,12 +81,6 @@ def learner_of(request: Request) -> str:
 
 def with_cookie(response: Response, learner_id: str) -> Response:
     response.set_cookie(COOKIE, learner_id, httponly=True, samesite="strict", max_age=365 * 24 * 3600)
-    return secured(response)
-
-
-def secured(response: Response) -> Response:
-    response.headers.update(HEADERS)
-    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
@@ -104,5 +95,4 @@ def same_origin(request: Request) -> None:
 
 
 def static_file(name: str, media_type: str) -> Response:
-    return Response((STATIC / name).read_text(), media_type=media_type,
-                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    return Response((STATIC / name).read_text(), media_type=media_type, headers={"Cache-Control": "no-cache"})

@@ -14,7 +14,7 @@ from connectors.web.render import markdown_html
 from coach.messages import Citation
 from coach.xapi import capture
 from connectors.web.render import source_href
-from connectors.web.shell import document, learner_of, page_language, secured, with_cookie
+from connectors.web.shell import document, learner_of, page_language, with_cookie
 from kernel.ports import EVERYONE
 
 router = APIRouter()
@@ -44,7 +44,7 @@ def read_source(request: Request, token: str = Path(max_length=4000)) -> Respons
     target = source_href(citation)
     if not target.startswith(("https://", "http://")):  # no web address of its own: the coach's page of it
         target = f"/read/{token}/passage#chunk-{opened.chunk_id}"
-    return secured(RedirectResponse(target, status_code=303))
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/read/{token}/passage", response_class=HTMLResponse)
@@ -67,7 +67,7 @@ def _page(request: Request, source_id: str, learner: str, language: str) -> Resp
         back = f'<p><a href="/">{escape(back_to_chat)}</a></p>'
         if not passages:
             main = f'<p role="alert">{escape(missing)}</p>{back}'
-            return secured(HTMLResponse(document(lang, _("Learning coach"), main), status_code=404))
+            return HTMLResponse(document(lang, _("Learning coach"), main), status_code=404)
         source, parts, heading = detail.source, [], None
         for chunk in passages:
             shown = chunk.where if chunk.where != heading else ""
@@ -80,4 +80,4 @@ def _page(request: Request, source_id: str, learner: str, language: str) -> Resp
                     if source.link.startswith(("https://", "http://")) else "")
         main = (f'{back}<p class="where">{escape(updated)}{original}</p>'
                 f'{"".join(parts)}')
-        return secured(HTMLResponse(document(lang, source.title, main)))
+        return HTMLResponse(document(lang, source.title, main))

@@ -87,3 +87,37 @@ def test_no_public_response_names_a_server_path(app, folder):
     for text in said:
         for server_path in (str(folder), str(REPO), "/srv/share", "file://"):
             assert server_path not in text
+
+
+def security_headers(response) -> dict[str, str]:
+    names = ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy")
+    for name in names:
+        assert len(response.headers.get_list(name)) == 1, (response.request.url, name)
+    return {name: response.headers[name] for name in names}
+
+
+def test_every_web_chat_response_errors_included_has_the_admins_security_headers(app, samples):
+    browser = TestClient(app, follow_redirects=False)
+    source = samples.knowledge.sources()[0].id
+    responses = [browser.get("/"), browser.post("/ask", data={"q": "help"}), browser.get("/static/chat.js"),
+                 browser.get("/api/search", params={"q": "mileage"}), browser.get(f"/sources/{source}"),
+                 browser.get("/sources/0"), browser.get("/read/nonsense"), browser.get("/api/me"),
+                 browser.post("/api/ask", json={"question": ""}),  # 422
+                 browser.post("/ask", data={"q": "help"}, headers={"Origin": "https://evil.example"}),  # 403
+                 browser.post("/api/action", data={"kind": "NOT A KIND"})]
+    with browser.stream("POST", "/api/ask/stream", json={"question": "help"}) as streamed:
+        responses.append(streamed)
+    admin = browser.get("/admin/login")
+    assert {r.status_code for r in responses} >= {200, 303, 403, 404, 422}
+    for response in responses:
+        headers = security_headers(response)
+        assert headers == security_headers(admin), response.request.url  # one policy, the admin's
+        policy = headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy and "unsafe" not in policy
+        assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+    assert browser.get("/").headers["cache-control"] == "no-store"
+    assert browser.get("/static/chat.css").headers["cache-control"] == "no-cache"
+    page = browser.get("/").text  # the only inline script is the data block for chat.js, which browsers do not run
+    assert re.findall(r"<script[^>]*>", page) == ['<script type="application/json" id="coach-strings">',
+                                                   '<script src="/static/chat.js" defer>']
