@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter, FastAPI, Request
 
 from coach import seen
+from connectors.background import keep_running
 from connectors.slack.bolt_app import build, make_client
 from connectors.slack.proactive import SlackDelivery
 from connectors.slack.requests import rejection
@@ -23,17 +24,7 @@ def mount(app: FastAPI, container) -> None:
     app.state.slack = bolt
     app.state.deliveries.add(delivery(bolt, settings))
     app.state.on_start.append(lambda: asyncio.to_thread(seen.forget_older_than, container.engine))
-    taking_over = []  # what dead replicas left in the inbox, answered here
-
-    async def take_over() -> None:
-        taking_over.append(asyncio.create_task(bolt.inbox.run()))
-
-    async def stop_taking_over() -> None:
-        for task in taking_over:
-            task.cancel()
-
-    app.state.on_start.append(take_over)
-    app.state.on_stop.append(stop_taking_over)
+    keep_running(app, bolt.inbox.run)  # what dead replicas left in the inbox, answered here
     if settings.slack_signing_secret:
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 

@@ -3,7 +3,6 @@ signs them; messages are answered after the HTTP response (Teams redelivers afte
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from botbuilder.core import CloudAdapterBase
@@ -16,6 +15,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
+from connectors.background import keep_running
 from connectors.teams.bot import CoachBot
 from connectors.teams.inbox import TeamsInbox
 from connectors.teams.requests import parse
@@ -102,17 +102,7 @@ def mount(app: FastAPI, container, credentials: ServiceClientCredentialsFactory 
         return Response(status_code=202, background=BackgroundTask(inbox.handle, key, auth, activity))
 
     inbox = TeamsInbox(container.engine, settings.inbox_lease_s, adapter, bot.on_turn)
-    taking_over = []  # what dead replicas left in the inbox, answered here
-
-    async def take_over() -> None:
-        taking_over.append(asyncio.create_task(inbox.run()))
-
-    async def stop_taking_over() -> None:
-        for task in taking_over:
-            task.cancel()
-
-    app.state.on_start.append(take_over)
-    app.state.on_stop.append(stop_taking_over)
+    keep_running(app, inbox.run)  # what dead replicas left in the inbox, answered here
 
     app.add_api_route("/api/messages", messages, methods=["POST"], include_in_schema=False)
     if settings.microsoft_app_id:
