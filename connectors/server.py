@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from connectors import ops, policies, web
+from connectors import http_errors, ops, policies, web
 from connectors.admin import mount as mount_admin
 from connectors.deliveries import Deliveries
 from connectors.security_headers import SecurityHeaders
@@ -44,6 +44,7 @@ def create_app(container, teams_credentials=None) -> FastAPI:
     ops.mount(app, container)  # /readyz, /metrics, request ids
     app.include_router(web.router)
     app.add_middleware(SecurityHeaders, paths=web.PATHS)  # the admin's mount adds its own
+    http_errors.install(app)  # error bodies stay small
     app.include_router(policies.router)
     mount_admin(app, container)
     mount_slack(app, container)

@@ -14,7 +14,8 @@ from fastapi import APIRouter
 from connectors.web import chat, sources
 from connectors.web.shell import static_file
 
-router = APIRouter()
+MAX_BODY_BYTES = 256 * 1024  # the longest question a form or chat.js can send, in any script, fits; larger: 413
+router = APIRouter(max_body_size=MAX_BODY_BYTES)
 router.include_router(chat.router)
 router.include_router(sources.router)
 

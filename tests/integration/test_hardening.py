@@ -121,3 +121,42 @@ def test_every_web_chat_response_errors_included_has_the_admins_security_headers
     page = browser.get("/").text  # the only inline script is the data block for chat.js, which browsers do not run
     assert re.findall(r"<script[^>]*>", page) == ['<script type="application/json" id="coach-strings">',
                                                    '<script src="/static/chat.js" defer>']
+
+
+FIVE_MB = "x" * (5 * 1024 * 1024)
+
+
+def test_an_oversized_question_is_refused_at_once_with_413_and_a_short_body(app):
+    browser = TestClient(app)
+    refusals = [browser.post("/api/ask", json={"question": FIVE_MB}),
+                browser.post("/ask", data={"q": FIVE_MB}),
+                browser.post("/api/action", data={"kind": "helpful", "value": FIVE_MB}),
+                browser.post("/api/ask", content=(FIVE_MB[i:i + 65536].encode() for i in range(0, len(FIVE_MB), 65536)),
+                             headers={"Content-Type": "application/json"})]  # chunked: no Content-Length to go by
+    with browser.stream("POST", "/api/ask/stream", json={"question": FIVE_MB}) as streamed:
+        streamed.read()
+        refusals.append(streamed)
+    assert "content-length" not in refusals[3].request.headers
+    for refused in refusals:
+        assert refused.status_code == 413, refused.request.url
+        assert len(refused.content) < 200 and "Content Too Large" in refused.text and "xxxx" not in refused.text
+        assert refused.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_request_that_does_not_validate_says_which_field_and_why_without_echoing_it(app):
+    browser = TestClient(app)
+    long = browser.post("/api/ask", json={"question": "x" * 200_000})  # under the body limit, over the field's
+    assert long.status_code == 422 and len(long.content) < 1000 and "xxxx" not in long.text
+    assert long.json() == {"detail": [{"loc": ["body", "question"], "type": "string_too_long",
+                                       "msg": "String should have at most 20000 characters"}]}
+    many = browser.post("/api/ask", json={"question": 5, "history": ["y" * 10_000] * 20})
+    assert many.status_code == 422 and len(many.content) < 4096 and "yyyy" not in many.text
+    problems = many.json()["detail"]
+    assert len(problems) == 11 and problems[0]["loc"] == ["body", "question"]
+    assert problems[-1]["msg"] == "and 11 more problems"
+    broken = browser.post("/api/ask", content=b'{"question": "' + b"z" * 100_000,
+                          headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422 and "zzzz" not in broken.text
+    assert broken.json()["detail"][0]["msg"].startswith("JSON decode error: ")
+    key = browser.get("/api/search", params={"q": "q" * 3000})
+    assert key.status_code == 422 and "qqqq" not in key.text and key.json()["detail"][0]["loc"] == ["query", "q"]
