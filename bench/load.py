@@ -158,18 +158,23 @@ class Balancer:
         self.replicas, self.next = replicas, 0
         self.rerouted: list[tuple[float, str]] = []
 
-    def order(self) -> list[Server]:
+    def order(self, avoid: str = "") -> list[Server]:
         first = self.next
         self.next = (self.next + 1) % len(self.replicas)
-        return self.replicas[first:] + self.replicas[:first]
+        order = self.replicas[first:] + self.replicas[:first]
+        return [s for s in order if s.name != avoid] + [s for s in order if s.name == avoid]
 
-    async def send(self, client: httpx.AsyncClient, build, *, stream: bool = False):
-        """`build(base_url)` makes the request; returns (replica name, response)."""
-        for server in self.order():
+    async def send(self, client: httpx.AsyncClient, build, *, stream: bool = False, avoid: str = ""):
+        """`build(base_url)` makes the request; returns (replica name, response). `avoid`: the replica that just
+        failed this request goes last (a retry goes to the other one while it takes connections)."""
+        for server in self.order(avoid):
             try:
                 return server.name, await client.send(build(server.url), stream=stream)
             except httpx.ConnectError:
                 self.rerouted.append((now(), server.name))
+            except httpx.HTTPError as exc:
+                exc.replica = server.name  # which replica failed it, for the error count and the retry
+                raise
         raise NoBackend("every replica refused the connection")
 
 
@@ -231,7 +236,7 @@ class Run:
                 self.error(q, "no_backend", "-", str(exc))
                 continue
             except (httpx.TransportError, json.JSONDecodeError) as exc:
-                self.error(q, "connection", replica, f"{type(exc).__name__}: {exc}")
+                self.error(q, "connection", getattr(exc, "replica", replica), f"{type(exc).__name__}: {exc}")
                 continue
             if final is None:
                 self.error(q, "stream_cut", replica)
@@ -260,7 +265,7 @@ class Run:
 
     async def slack_send(self, client: httpx.AsyncClient, q: Question, message: dict) -> None:
         body = event_body(as_message_event(message, "im"), event_id=q.event_id)
-        reason = ""
+        reason, replica = "", ""
         for n in range(1 + len(RETRY_DELAYS_S)):
             if n:
                 await asyncio.sleep(RETRY_DELAYS_S[n - 1])
@@ -273,22 +278,23 @@ class Run:
                 return client.build_request("POST", base + "/slack/events", content=body, headers=headers,
                                             timeout=ACK_TIMEOUT_S)
 
-            replica = "?"
             try:
-                replica, response = await self.lb.send(client, build)
+                replica, response = await self.lb.send(client, build, avoid=replica if n else "")
                 q.replicas.append(replica)
                 if response.status_code == 200:
                     q.acked_by, q.acked_at = replica, now()
                     return
                 self.error(q, f"http_{response.status_code}", replica, response.text)
                 reason = "http_error"
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as exc:
+                replica = getattr(exc, "replica", "?")
                 self.error(q, "ack_over_3s", replica)
                 reason = "http_timeout"
             except NoBackend as exc:
                 self.error(q, "no_backend", "-", str(exc))
                 reason = "http_error"
             except httpx.TransportError as exc:
+                replica = getattr(exc, "replica", "?")
                 self.error(q, "connection", replica, f"{type(exc).__name__}: {exc}")
                 reason = "http_error"
         q.ack_failed = True  # Slack gives up: the event is never delivered
@@ -598,7 +604,8 @@ def report(run: Run, topology: Topology, ledger: SlackLedger, model: StallableMo
             entry["answered_with_notice_during_stall"] = len([q for q in stalled if q.notice])
         faults.append(entry)
     steady = [q for q in questions if q.sent_at < (run.faults[0]["at"] if run.faults else load_end)]
-    by_channel = {c: outcome([q for q in questions if q.channel == c]) for c in ("web", "slack")}
+    by_channel = {c: {**outcome([q for q in questions if q.channel == c]), "latency_ms": percentiles(
+        [q.latency_s for q in answered if q.channel == c])} for c in ("web", "slack")}
     exchanges = model_outcomes(run.database)
     result = {
         **outcome(questions), "errors": len(run.errors),
@@ -730,6 +737,19 @@ async def drive(args, topology: Topology, api: SlackAPI, model: StallableModel, 
             f"sent={q.sent_at - started:.1f} s")
     with contextlib.suppress(Exception):
         ledger.connection.close()
+    if args.questions_out:
+        with open(args.questions_out, "w") as out:
+            for q in run.questions:
+                out.write(json.dumps({
+                    "id": q.id, "channel": q.channel, "kind": q.kind, "text": q.text, "sent_s": round(
+                        q.sent_at - started, 2), "latency_s": q.latency_s and round(q.latency_s, 2),
+                    "apologised_s": q.apologised_at and round(q.apologised_at - started, 2), "tries": q.tries,
+                    "replicas": q.replicas, "acked_by": q.acked_by, "ack_failed": q.ack_failed,
+                    "answers": len(q.answer_keys), "needs": len(q.need_ids), "abstained": q.abstained,
+                    "notice": q.notice, "mode": q.mode,
+                    "errors": [e["kind"] for e in run.errors if e["question"] == q.id]}) + "\n")
+        for fault in run.faults:
+            log(f"  fault {fault['kind']} at {fault['at'] - started:.1f} s, over at {fault['ended'] - started:.1f} s")
     return result
 
 
@@ -756,6 +776,7 @@ def main() -> None:
     parser.add_argument("--baseline-rounds", type=int, default=2, help="times the baseline asks each conversation")
     parser.add_argument("--streak", type=int, default=5, help="normal answers in a row that mean recovered")
     parser.add_argument("--no-faults", action="store_true")
+    parser.add_argument("--questions-out", help="write every question's record here (JSON lines)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs) for a look afterwards")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
