@@ -96,6 +96,11 @@ class Settings(BaseSettings):
 
     # questions a learner may ask per minute, in any chat (0: no limit)
     questions_per_minute: int = Field(default=8, alias="COACH_QUESTIONS_PER_MINUTE")
+    # questions the anonymous web chat takes per minute from one client address (an IPv6 one by its /64), however
+    # many learner cookies it sends (0: no limit); behind a proxy, the address it forwards counts only when the proxy's
+    # own address is in uvicorn's FORWARDED_ALLOW_IPS (default: 127.0.0.1 and ::1)
+    web_questions_per_minute_per_address: int = Field(default=30, ge=0,
+                                                      alias="COACH_WEB_QUESTIONS_PER_MINUTE_PER_ADDRESS")
 
     # the competency framework questions are tagged with (empty: the sample in examples/competencies.yaml)
     competencies_file: Path | None = Field(default=None, alias="COACH_COMPETENCIES_FILE")

@@ -3,8 +3,9 @@
 
 Each browser gets a random learner id in a cookie, so its questions, feedback, conversation, export and deletion
 stay its own. One module per concern: shell (page, cookie), render (a reply as safe HTML), chat (the conversation's
-routes), sources (a source opened at its passage), public (what public responses say about a source). PATHS: what the
-server sends the security headers with (connectors/security_headers.py), each route's path up to its first parameter.
+routes), sources (a source opened at its passage), public (what public responses say about a source), limits
+(questions per client address). PATHS: what the server sends the security headers with (connectors/
+security_headers.py), each route's path up to its first parameter.
 """
 
 from __future__ import annotations

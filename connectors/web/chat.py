@@ -23,6 +23,7 @@ from coach.conversation import PREVIOUS_QUESTIONS, REPLY_CHARS, Turn
 from coach.i18n import N_, _, speaking
 from coach.messages import IncomingMessage, Reply
 from coach.transcripts import Exchange, Transcripts
+from connectors.web.limits import RETRY_AFTER, slowed
 from connectors.web.public import citation_json, passage_json
 from connectors.web.render import actions_html, exchange_html
 from connectors.web.shell import (browser_language, learner_of, page_html, page_language, same_origin,
@@ -66,6 +67,12 @@ def conversation_html(transcripts: Transcripts, learner: str) -> str:
     return "".join(exchange_html(e, e.reply) for e in transcripts.recent(learner))
 
 
+def slow_page(request: Request, learner: str, question: str, slow: Reply) -> Response:
+    """Too many questions from this address: the conversation with the question and "give me a minute" (not kept)."""
+    body = conversation_html(transcripts_of(request), learner) + exchange_html(None, slow, question, "ask")
+    return with_cookie(HTMLResponse(page_html(slow.language, body), status_code=429, headers=RETRY_AFTER), learner)
+
+
 def ask_and_keep(request: Request, learner: str, question: str, history: tuple[Turn, ...] | None = None,
                  on_partial=None, cancel=None) -> tuple[Reply, Exchange]:
     transcripts, coach = transcripts_of(request), request.app.state.container.coach
@@ -80,6 +87,8 @@ def page(request: Request, q: str = Query("", max_length=20_000), forgotten: int
     "forget me" without JavaScript, `forgotten` says how many questions went."""
     learner = learner_of(request)
     if q.strip():
+        if slow := slowed(request, learner):
+            return slow_page(request, learner, q, slow)
         _reply, exchange = ask_and_keep(request, learner, q)
         return with_cookie(RedirectResponse(f"/#x-{exchange.id}", status_code=303), learner)
     body, language = conversation_html(transcripts_of(request), learner), page_language(request, learner)
@@ -94,6 +103,8 @@ def ask_form(request: Request, q: str = Form(min_length=1, max_length=20_000)) -
     learner = learner_of(request)
     if not q.strip():
         return with_cookie(RedirectResponse("/", status_code=303), learner)
+    if slow := slowed(request, learner):
+        return slow_page(request, learner, q, slow)
     _reply, exchange = ask_and_keep(request, learner, q)
     return with_cookie(RedirectResponse(f"/#x-{exchange.id}", status_code=303), learner)
 
@@ -158,6 +169,8 @@ class AskBody(BaseModel):
 @router.post("/api/ask", dependencies=[Depends(same_origin)])
 def api_ask(request: Request, body: AskBody) -> Response:
     learner = learner_of(request)
+    if slow := slowed(request, learner):
+        return with_cookie(JSONResponse(as_json(slow), status_code=429, headers=RETRY_AFTER), learner)
     reply, _exchange = ask_and_keep(request, learner, body.question, body.turns())
     return with_cookie(JSONResponse(as_json(reply)), learner)
 
@@ -165,9 +178,12 @@ def api_ask(request: Request, body: AskBody) -> Response:
 @router.post("/api/ask/stream", dependencies=[Depends(same_origin)])
 async def api_ask_stream(request: Request, body: AskBody) -> Response:
     """Newline-delimited JSON: `{"partial": text so far}` while a model writes, then `{"reply", "html", "id"}` (or
-    `{"error"}`, in the browser's language). The answer is made in a worker thread; partial texts that pile up are
-    sent as the latest one. When the browser goes away the model call is cancelled: it stops generating."""
+    `{"error"}`, in the browser's language; asked too often from this address: a 429 with it). The answer is made in
+    a worker thread; partial texts that pile up are sent as the latest one. When the browser goes away the model call
+    is cancelled: it stops generating."""
     learner = learner_of(request)
+    if slow := slowed(request, learner):
+        return with_cookie(JSONResponse({"error": slow.text}, status_code=429, headers=RETRY_AFTER), learner)
     loop, events, language = asyncio.get_running_loop(), asyncio.Queue(), browser_language(request)
     cancel = threading.Event()
 

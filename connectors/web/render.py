@@ -174,14 +174,15 @@ def _updated(when) -> str:
     return _("updated {date}").format(date=short_date(when))
 
 
-def exchange_html(exchange: Exchange | None, reply: Reply, said: str = "") -> str:
+def exchange_html(exchange: Exchange | None, reply: Reply, said: str = "", kind: str = "action") -> str:
     """A turn of the conversation: what the learner said (a question, or the button they pressed) and the reply.
-    Without `exchange`, a reply that is not kept (e.g. "forget me" done)."""
+    Without `exchange`, a reply that is not kept (e.g. "forget me" done, or a question refused), to `said` of this
+    `kind` ("ask" or "action")."""
     if exchange is not None:
         said, key, on = exchange.said, f"x{exchange.id}", exchange.id
         anchor, used = f' id="x-{exchange.id}"', exchange.used
     else:
         key, on, anchor, used = f"r{secrets.token_hex(4)}", None, "", ()
-    kind = exchange.kind if exchange is not None else "action"
+    kind = exchange.kind if exchange is not None else kind
     asked = f'<p class="question{" pressed" if kind == "action" else ""}">{escape(said)}</p>' if said else ""
     return f'<div class="exchange"{anchor}>{asked}{render(reply, key, used, on)}</div>'

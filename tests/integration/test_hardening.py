@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from coach import accounts
+from coach.bootstrap import bootstrap
+from coach.i18n import _, speaking
+from coach.rate_limit import SLOW_DOWN
 from connectors.server import create_app
-from tests.conftest import REPO
+from tests.conftest import REPO, make_settings, served
 from tests.integration.admin_helpers import PASSWORD, sign_in
 from tests.integration.web_helpers import MILEAGE, sample_container
 
@@ -160,3 +164,60 @@ def test_a_request_that_does_not_validate_says_which_field_and_why_without_echoi
     assert broken.json()["detail"][0]["msg"].startswith("JSON decode error: ")
     key = browser.get("/api/search", params={"q": "q" * 3000})
     assert key.status_code == 422 and "qqqq" not in key.text and key.json()["detail"][0]["loc"] == ["query", "q"]
+
+
+@pytest.fixture
+def limited(tmp_path, embedder):
+    """An app whose web chat takes 3 questions a minute from one address."""
+    return create_app(bootstrap(make_settings(tmp_path, COACH_WEB_QUESTIONS_PER_MINUTE_PER_ADDRESS=3),
+                                embedder=embedder))
+
+
+def slow_down(language: str) -> str:
+    with speaking(language):
+        return _(SLOW_DOWN)
+
+
+def test_a_client_that_drops_its_cookie_is_still_limited_per_address(limited):
+    browser = TestClient(limited, client=("203.0.113.7", 50000), follow_redirects=False)
+    for _n in range(3):
+        browser.cookies.clear()  # a new learner each time: the per-learner limit never sees them twice
+        assert browser.post("/api/ask", json={"question": "How do I book training budget?"}).status_code == 200
+    browser.cookies.clear()
+    refused = browser.post("/api/ask", json={"question": "How do I book training budget?"})
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+    assert refused.json()["answer"] == slow_down("en") and refused.json()["mode"] == "service"
+    dutch = browser.post("/api/ask/stream", json={"question": "Hoe boek ik opleidingsbudget?"},
+                         headers={"Accept-Language": "nl-NL,nl;q=0.9"})
+    assert dutch.status_code == 429 and dutch.json() == {"error": slow_down("nl")} != {"error": slow_down("en")}
+    form = browser.post("/ask", data={"q": "And per diems?"})
+    assert form.status_code == 429 and '<p class="question">And per diems?</p>' in form.text
+    assert re.search(r'<section class="answer" lang="en"[^>]*><p>' + re.escape(slow_down("en")), form.text)
+    assert form.headers["content-security-policy"]  # the page, with its headers, not a bare error
+    assert browser.get("/", params={"q": "And per diems?"}).status_code == 429
+    assert browser.get("/").status_code == 200  # reading the page is not asking
+
+    elsewhere = TestClient(limited, client=("198.51.100.9", 50000))
+    assert elsewhere.post("/api/ask", json={"question": "How do I book training budget?"}).status_code == 200
+
+
+def test_an_ipv6_client_counts_by_its_network(limited):
+    def ask(address: str) -> int:
+        client = TestClient(limited, client=(address, 50000))
+        return client.post("/api/ask", json={"question": "help"}).status_code
+
+    assert [ask(f"2001:db8:0:7::{n}") for n in range(1, 5)] == [200, 200, 200, 429]  # one /64
+    assert ask("2001:db8:0:8::1") == 200
+
+
+def test_behind_a_proxy_the_forwarded_address_counts_only_when_the_proxy_is_trusted(limited, monkeypatch):
+    def ask(url: str, client: str) -> int:
+        return httpx.post(url + "/api/ask", json={"question": "help"},
+                          headers={"X-Forwarded-For": client}).status_code  # a new cookie each time
+
+    with served(limited) as url:  # uvicorn trusts a proxy on loopback by default (FORWARDED_ALLOW_IPS)
+        assert [ask(url, "203.0.113.1") for _n in range(4)] == [200, 200, 200, 429]
+        assert ask(url, "203.0.113.2") == 200  # another employee behind the same proxy
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.5")  # trusted: another address, not this loopback peer
+    with served(limited) as url:
+        assert [ask(url, f"203.0.113.{n}") for n in range(10, 14)] == [200, 200, 200, 429]  # all one address

@@ -25,7 +25,8 @@ def sample_container(folder: Path, embedder):
             if name.startswith(_SETTING_PREFIXES):
                 env.delenv(name)
         shutil.copytree(REPO / "examples" / "content", folder / "content")
-        container = bootstrap(make_settings(folder), embedder=embedder)
+        # every test's client is a learner of its own, all from one address: as many as an office behind one proxy
+        container = bootstrap(make_settings(folder, COACH_WEB_QUESTIONS_PER_MINUTE_PER_ADDRESS=0), embedder=embedder)
         container.knowledge.ingest([folder / "content"])
         specs, problems = load_lessons(REPO / "examples" / "lessons",
                                        {c.id for c in container.coach.framework.competencies})
