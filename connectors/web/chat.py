@@ -26,8 +26,7 @@ from coach.transcripts import Exchange, Transcripts
 from connectors.web.limits import RETRY_AFTER, slowed
 from connectors.web.public import citation_json, passage_json
 from connectors.web.render import actions_html, exchange_html
-from connectors.web.shell import (browser_language, learner_of, page_html, page_language, same_origin,
-                                  with_cookie)
+from connectors.web.shell import browser_language, learner_of, page_html, page_language, same_origin, with_cookie
 from kernel.errors import NotFound
 
 router = APIRouter()
