@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from connectors import http_errors, ops, policies, web
+from connectors.background import keep_running
 from connectors.admin import mount as mount_admin
 from connectors.deliveries import Deliveries
 from connectors.security_headers import SecurityHeaders
@@ -60,18 +59,7 @@ def host_worker(app: FastAPI, container) -> None:
     from coach.nudges.worker import run_dispatcher
     from connectors.lrs import HttpLrs
 
-    settings, running = container.settings, []
-
-    async def start() -> None:
-        running.append(asyncio.create_task(run_dispatcher(
-            container.engine, settings.data_dir, app.state.deliveries, settings.nudges_per_day,
-            sync_s=settings.worker_sync_s, lrs=HttpLrs.from_settings(settings), xapi_batch=settings.xapi_batch)))
-
-    async def stop() -> None:
-        for task in running:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app.state.on_start.append(start)
-    app.state.on_stop.append(stop)
+    settings = container.settings
+    keep_running(app, lambda: run_dispatcher(
+        container.engine, settings.data_dir, app.state.deliveries, settings.nudges_per_day,
+        sync_s=settings.worker_sync_s, lrs=HttpLrs.from_settings(settings), xapi_batch=settings.xapi_batch))
