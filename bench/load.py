@@ -41,7 +41,9 @@ seconds pass, then `lease * 1.5` seconds more for late duplicates):
   messages; web: distinct replies shown). `stored_twice`: questions with more than one need row in the database
   (answered twice inside the coach, whether or not the employee saw both).
 - `errors`: what a client saw: HTTP 5xx, connection errors and resets, Slack acks over 3 s, web streams cut before
-  their final line. Counted per fault window (from a fault's start to the next one's; the last one to the end).
+  their final line. Counted per fault window (from a fault's start to the next one's; the last one to the end):
+  errors by when they happened, questions by when their outcome came (by their send when none came), so a question
+  in flight when a fault began counts with that fault. `steady`: the questions settled before the first fault.
 - latency: from the question's first send to its first final answer (answered questions only).
 - `recovered_s` of a fault: from the fault's start to the send of the first question (sent after the fault began,
   within its window) that begins `--streak` (5) questions in a row, by send time, all answered (not apologised, not
@@ -561,6 +563,12 @@ def recovered(window: list[Question], errors: list[dict], start: float, end: flo
     return None
 
 
+def settled(q: Question) -> float:
+    """When a question's outcome came (its send, if none came): it counts in the window of the fault then."""
+    times = [t for t in (q.answered_at, q.apologised_at) if t is not None]
+    return min(times) if times else q.sent_at
+
+
 def outcome(questions: list[Question]) -> dict:
     answered = [q for q in questions if q.answered_at is not None]
     return {"questions": len(questions), "answered": len(answered),
@@ -575,20 +583,21 @@ def report(run: Run, topology: Topology, ledger: SlackLedger, model: StallableMo
     questions = [q for q in run.questions if q.sent_at]
     answered = [q for q in questions if q.answered_at is not None]
     # the warm-up's second half: its first answers include each replica's cold start
-    warm = [q.latency_s for q in answered if started + warmup / 2 <= q.sent_at < started + warmup]
+    warm = [q.latency_s for q in answered if started + warmup / 2 <= q.sent_at and q.answered_at < started + warmup]
     normal_s = min(args.budget, max(2.0, 2 * float(np.percentile(warm, 95)) if warm else 2.0))
     latency = percentiles([q.latency_s for q in answered])
     faults = []
     for i, fault in enumerate(run.faults):
         end = run.faults[i + 1]["at"] if i + 1 < len(run.faults) else load_end
         window = [q for q in questions if fault["at"] <= q.sent_at < end]
+        touched = [q for q in questions if fault["at"] <= settled(q) < end]
         errors = [e for e in run.errors if fault["at"] <= e["at"] < end]
         entry = {"kind": fault["kind"], "errors": len(errors),
                  "recovered_s": recovered(window, run.errors, fault["at"], end, normal_s, args.streak),
-                 "window_s": round(end - fault["at"], 1), **outcome(window),
+                 "window_s": round(end - fault["at"], 1), **outcome(touched),
                  "error_kinds": count_by(errors, "kind"),
                  "refused_rerouted": len([r for r in run.lb.rerouted if fault["at"] <= r[0] < end]),
-                 "latency_ms": percentiles([q.latency_s for q in window if q.answered_at is not None]),
+                 "latency_ms": percentiles([q.latency_s for q in touched if q.answered_at is not None]),
                  "unready_s": unready(run, fault["at"], end)}
         entry |= {k: v for k, v in fault.items() if k not in ("kind", "at", "ended", "slack_in_flight", "killed_at", "up_again_at")}
         entry["fault_s"] = round(fault["ended"] - fault["at"], 1)
@@ -603,7 +612,7 @@ def report(run: Run, topology: Topology, ledger: SlackLedger, model: StallableMo
             entry["answered_during_stall"] = len(stalled)
             entry["answered_with_notice_during_stall"] = len([q for q in stalled if q.notice])
         faults.append(entry)
-    steady = [q for q in questions if q.sent_at < (run.faults[0]["at"] if run.faults else load_end)]
+    steady = [q for q in questions if settled(q) < (run.faults[0]["at"] if run.faults else load_end)]
     by_channel = {c: {**outcome([q for q in questions if q.channel == c]), "latency_ms": percentiles(
         [q.latency_s for q in answered if q.channel == c])} for c in ("web", "slack")}
     exchanges = model_outcomes(run.database)

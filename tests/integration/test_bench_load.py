@@ -100,3 +100,42 @@ def test_recovered_is_the_first_of_a_streak_of_normal_answers():
     assert recovered(window, [], 10, 30, normal_s=4, streak=3) == 2.0
     assert recovered(window, [{"at": 13.5}], 10, 30, normal_s=4, streak=3) == 6.0  # an error inside the first streak
     assert recovered(window, [], 10, 30, normal_s=4, streak=4) is None
+
+
+def test_the_slack_ledger_counts_answers_apologies_and_duplicates_from_the_mock_api_record():
+    from bench.load import Balancer, Run, SlackLedger, outcome
+    from tests.fakes.slack_api import Call, SlackAPI
+
+    api = SlackAPI()
+    try:
+        run = Run(None, api, Balancer([]), None)
+        asked = {}
+        for n, text in enumerate(["How do I claim?", "What is the mileage rate?", "Lost?", "Pizza?"]):
+            q = run.new_question("slack", "answerable", text, f"slack:T:U{n}", f"DL{n:06d}")
+            q.sent_at, q.ts = time.monotonic(), f"1.{n}"
+            asked[text] = q
+        ledger = SlackLedger(api, run)
+        ledger.need_owner = {"a" * 32: ("slack:T:U0", "How do I claim?"), "b" * 32: ("slack:T:U1",
+                             "What is the mileage rate?"), "c" * 32: ("slack:T:U1", "What is the mileage rate?")}
+
+        def blocks(need: str) -> list[dict]:
+            return [{"type": "context_actions", "elements": [{"type": "feedback_buttons",
+                     "positive_button": {"value": f"helpful:{need}"}}]}]
+
+        time.sleep(0.01)
+        api.calls += [  # the first answered once (its stream stopped, then edited into the answer: one message)
+            Call("chat.stopStream", {"channel": "DL000000", "ts": "9.1", "blocks": blocks("a" * 32)}),
+            Call("chat.update", {"channel": "DL000000", "ts": "9.1", "text": "x", "blocks": blocks("a" * 32)}),
+            # the second answered twice, by two replicas
+            Call("chat.stopStream", {"channel": "DL000001", "ts": "9.2", "blocks": blocks("b" * 32)}),
+            Call("chat.postMessage", {"channel": "DL000001", "text": "x", "blocks": blocks("c" * 32)}),
+            # the third apologised for
+            Call("chat.postMessage", {"channel": "DL000002", "text": "Sorry, something went wrong while I was "
+                                      "answering. Please ask again in a minute.", "blocks": []}),
+        ]  # and the fourth: nothing
+        ledger.update()
+        assert outcome(run.questions) == {"questions": 4, "answered": 2, "apologised": 1, "lost": 1,
+                                          "duplicates": 1, "stored_twice": 1}
+        assert len(asked["How do I claim?"].answer_keys) == 1 and len(asked["What is the mileage rate?"].answer_keys) == 2
+    finally:
+        api.close()
