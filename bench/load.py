@@ -607,6 +607,9 @@ def report(run: Run, topology: Topology, ledger: SlackLedger, model: StallableMo
             entry["slack_in_flight_answered_s_after_kill"] = sorted(
                 round(q.answered_at - fault["killed_at"], 1) for q in flying if q.answered_at is not None)
             entry["killed_replica_up_again_s"] = round(fault["up_again_at"] - fault["killed_at"], 1)
+            takers = taken_over(topology)
+            entry["slack_in_flight_taken_over_by"] = count_by([{"r": takers.get(q.event_id, "-")} for q in flying],
+                                                              "r")
         if fault["kind"] == "model_stalled":
             stalled = [q for q in window if q.sent_at < fault["ended"] and q.answered_at is not None]
             entry["answered_during_stall"] = len(stalled)
@@ -645,6 +648,16 @@ def report(run: Run, topology: Topology, ledger: SlackLedger, model: StallableMo
         "first_answers_ms": [round(q.latency_s * 1000) for q in sorted(answered, key=lambda q: q.sent_at)[:6]],
     }
     return result
+
+
+def taken_over(topology: Topology) -> dict[str, str]:
+    """event id -> the replica whose inbox took it over, from the replicas' JSON logs ("inbox: took over slack:ID")."""
+    takers = {}
+    for server in topology.replicas():
+        with contextlib.suppress(OSError):
+            for found in re.finditer(r"inbox: took over slack:(\w+)", server.log_path.read_text(errors="replace")):
+                takers[found.group(1)] = server.name
+    return takers
 
 
 def unready(run: Run, start: float, end: float) -> dict:
