@@ -32,7 +32,7 @@ PERIODS = (7, 30, 90, 365)  # the choices offered; any whole number of days from
 MAX_DAYS = engagement.MAX_DAYS
 PERIOD_PROBLEM = f"The period must be a whole number of days from 1 to {MAX_DAYS}"
 # Vega compiles its expressions with new Function() unless given this interpreter: with it the page runs under a
-# Content-Security-Policy without 'unsafe-eval' (see AdminHeaders in connectors/admin/__init__.py)
+# Content-Security-Policy without 'unsafe-eval' (see connectors/security_headers.py)
 CHART_SCRIPTS = (*charts.SCRIPTS, "vega-interpreter.min.js")
 SHARES = frozenset({"accuracy", "retention", "acted_on_share"})  # columns holding a share from 0 to 1
 SHARE_TOTALS = frozenset({"quiz_accuracy", "retention"})

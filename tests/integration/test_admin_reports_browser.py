@@ -136,7 +136,10 @@ def test_the_impact_report_on_demo_data_draws_its_four_parts(signed_in, admin_se
     assert "95% intervals" in effect.get_attribute("aria-label")
     assert "How it was computed:" in page.locator("#effect_by_lesson-method").inner_text()
     assert "matched" in page.locator("#effect_by_lesson-method").inner_text()
-    assert page.locator("#effect_by_lesson table", has_text="not enough matched learners").count() == 1
+    rows = page.locator("#effect_by_lesson table tbody tr")
+    estimated = rows.count() - rows.filter(has_text="not enough matched learners").count()
+    assert effect.locator("svg g.mark-symbol.role-mark path").count() == estimated  # the chart leaves out rows
+    # without a number (which lessons lack enough matches depends on the day the demo history ends on)
     assert drawn(page, "attempts_by_competency").locator(MARKS).count() >= 9  # three attempts per competency
     assert "FSRS" in page.locator("#retention_by_lesson-method").inner_text()
     assert drawn(page, "retention_by_lesson").locator(MARKS).count() >= 5
