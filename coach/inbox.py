@@ -6,8 +6,8 @@ acknowledges it, before that acknowledgement goes out. While it answers, the rep
 event is handled its payload (which holds what the learner wrote) is cleared. When a replica dies mid-answer, its
 lease runs out and another replica takes the event over and handles it again from the start; the claim of the
 message itself (coach/seen.py, with the event as its claimant) keeps that to one answer across the twin events a
-platform may send for one message. An event that has been taken over MAX_ATTEMPTS times (it brings down whoever
-handles it) is dropped, with a warning in the log.
+platform may send for one message. An event whose handling ended MAX_ATTEMPTS times without finishing (it brings
+down whoever handles it) is dropped, with a warning in the log.
 """
 
 from __future__ import annotations
