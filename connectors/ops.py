@@ -50,8 +50,8 @@ def _models_listed(base_url: str, api_key: str) -> Check:
                              headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
         if response.status_code in (401, 403):
             raise RuntimeError(f"refused the API key ({response.status_code})")
-        if response.status_code >= 500:
-            raise RuntimeError(f"answered {response.status_code}")
+        if response.status_code in (500, 502, 503, 504):  # reachable, not serving (a server without a model list
+            raise RuntimeError(f"answered {response.status_code}")  # answers 404 or 501: it is there)
     return listed
 
 

@@ -62,6 +62,12 @@ class FakeOpenAI:
             def log_message(self, *args) -> None:
                 pass
 
+            def do_GET(self) -> None:  # /v1/models, as every OpenAI-compatible server lists its models
+                if self.path.rstrip("/").endswith("/models"):
+                    self._reply(200, {"object": "list", "data": [{"id": "coach-model", "object": "model"}]})
+                else:
+                    self._reply(404, {"error": {"message": "not found"}})
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 fake.requests.append({"path": self.path, "body": body, "authorization": self.headers.get("Authorization"),

@@ -143,3 +143,19 @@ def test_a_slack_questions_request_id_follows_it_into_the_core_and_the_model_cal
     [line] = [json.loads(text) for text in lines.getvalue().splitlines() if "question" in text]
     assert line["request_id"] == rid and line["outcome"] == "answered" and line["platform"] == "slack"
     assert "phishing" not in lines.getvalue()
+
+
+def test_readyz_checks_the_model_endpoint_when_one_is_configured(tmp_path, embedder):
+    from tests.fakes.openai_api import FakeOpenAI
+
+    model = FakeOpenAI().__enter__()
+    container = bootstrap(make_settings(tmp_path, LLM_BASE_URL=model.base_url,
+                                             LLM_API_KEY="sk-ready-secret"), embedder=embedder)
+    with TestClient(create_app(container)) as http:
+        ready = http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["model"]["ok"]
+        assert model.requests == []  # it listed the models: no completion was asked for
+        model.__exit__(None, None, None)  # the model server goes away
+        unready = http.get("/readyz")
+    assert unready.status_code == 503 and not unready.json()["checks"]["model"]["ok"]
+    assert unready.json()["checks"]["database"]["ok"] and "sk-ready-secret" not in unready.text
