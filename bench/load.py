@@ -189,6 +189,7 @@ class Run:
         self.stop_load = False
         self.faults: list[dict] = []
         self.readiness: list[tuple[float, str, int | None]] = []
+        self.rss_timeline: list[tuple[float, dict]] = []
 
     def error(self, q: Question, kind: str, replica: str, detail: str = "") -> None:
         self.errors.append({"at": now(), "channel": q.channel, "kind": kind, "replica": replica,
@@ -516,6 +517,9 @@ async def watch(run: Run, topology: Topology, ledger: SlackLedger, stop: asyncio
     last_ready = 0.0
     while not stop.is_set():
         await asyncio.to_thread(ledger.update)
+        if now() - getattr(run, "last_rss", 0.0) >= 15.0:
+            run.last_rss = now()
+            run.rss_timeline.append((now(), topology.rss_now()))
         if now() - last_ready >= 1.0:
             last_ready = now()
             probes = [s for s in topology.servers.values() if s.name in ("app_a", "app_b", "worker")]
@@ -602,7 +606,9 @@ def report(run: Run, topology: Topology, ledger: SlackLedger, model: StallableMo
         entry |= {k: v for k, v in fault.items() if k not in ("kind", "at", "ended", "slack_in_flight", "killed_at", "up_again_at")}
         entry["fault_s"] = round(fault["ended"] - fault["at"], 1)
         if fault["kind"] == "replica_killed":
-            flying = [q for q in run.questions if q.id in set(fault["slack_in_flight"])]
+            flying = [q for q in run.questions if q.id in set(fault["slack_in_flight"])  # the ledger lags ~0.25 s
+                      and not (q.answered_at or q.apologised_at or 1e18) <= fault["killed_at"]]
+            entry["slack_in_flight"] = len(flying)
             entry["slack_in_flight_answered"] = len([q for q in flying if q.answered_at is not None])
             entry["slack_in_flight_answered_s_after_kill"] = sorted(
                 round(q.answered_at - fault["killed_at"], 1) for q in flying if q.answered_at is not None)
@@ -638,7 +644,9 @@ def report(run: Run, topology: Topology, ledger: SlackLedger, model: StallableMo
                   model.stalled_requests, "exchange_outcomes": exchanges},
         "exited": {name: s.process.returncode for name, s in topology.servers.items()
                    if s.process and s.process.poll() is not None},
-        "rss_mb": {"after_warmup": getattr(run, "rss_marked", {}), "end": topology.rss_now()},
+        "rss_mb": {"after_warmup": getattr(run, "rss_marked", {}), "end": topology.rss_now(),
+                   "every_15_s": {name: [sample.get(name) for _at, sample in run.rss_timeline]
+                                  for name in topology.servers}},
         "baseline": base,
         "settings": {"seconds": args.seconds, "rate": args.rate, "seed": args.seed, "embedding_model":
                      args.embedding_model, "lease_s": args.lease, "llm_budget_s": args.budget,
