@@ -603,7 +603,8 @@ def report(run: Run, topology: Topology, ledger: SlackLedger, model: StallableMo
                  "refused_rerouted": len([r for r in run.lb.rerouted if fault["at"] <= r[0] < end]),
                  "latency_ms": percentiles([q.latency_s for q in touched if q.answered_at is not None]),
                  "unready_s": unready(run, fault["at"], end)}
-        entry |= {k: v for k, v in fault.items() if k not in ("kind", "at", "ended", "slack_in_flight", "killed_at", "up_again_at")}
+        entry |= {k: v for k, v in fault.items()
+                  if k not in ("kind", "at", "ended", "slack_in_flight", "killed_at", "up_again_at")}
         entry["fault_s"] = round(fault["ended"] - fault["at"], 1)
         if fault["kind"] == "replica_killed":
             flying = [q for q in run.questions if q.id in set(fault["slack_in_flight"])  # the ledger lags ~0.25 s

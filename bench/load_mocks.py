@@ -1,11 +1,11 @@
 """The mock OpenAI-compatible model of bench.load: it answers from the prompt's own passages, so its answers pass the
 coach's checks and are shown (the model path, not the quoted fallback), and it can be told to stall.
 
-An answer quotes the first sentence of at least four words (not a question) of passage [1] and cites it ("... [1]"), streamed word by
-word (`word_delay` apart: a real model takes a while, so answers are in flight when a replica is killed). While
-stalled, a request is accepted and then nothing is sent until the stall ends (the coach's budget runs out first and
-it answers with the quoted fallback); when the stall ends, held requests are answered normally (their clients have
-gone). Counts requests, streams completed, and requests that arrived while stalled. `GET /v1/models` lists the model
+An answer quotes the first sentence of at least four words (not a question) of passage [1] and cites it ("... [1]"),
+streamed word by word (`word_delay` apart: a real model takes a while, so answers are in flight when a replica is
+killed). While stalled, a request is accepted and then nothing is sent until the stall ends (the coach's budget
+runs out first and it answers with the quoted fallback); when the stall ends, held requests are answered normally
+(their clients have gone). Counts requests, streams completed, and requests that arrived while stalled. `GET /v1/models` lists the model
 (a readiness probe may ask it).
 
 tests/fakes/openai_api.py's FakeOpenAI scripts fixed answers, which the coach's support check refuses for real
