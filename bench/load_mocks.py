@@ -5,8 +5,8 @@ An answer quotes the first sentence of at least four words (not a question) of p
 streamed word by word (`word_delay` apart: a real model takes a while, so answers are in flight when a replica is
 killed). While stalled, a request is accepted and then nothing is sent until the stall ends (the coach's budget
 runs out first and it answers with the quoted fallback); when the stall ends, held requests are answered normally
-(their clients have gone). Counts requests, streams completed, and requests that arrived while stalled. `GET /v1/models` lists the model
-(a readiness probe may ask it).
+(their clients have gone). Counts requests, streams completed, and requests that arrived while stalled.
+`GET /v1/models` lists the model (a readiness probe may ask it).
 
 tests/fakes/openai_api.py's FakeOpenAI scripts fixed answers, which the coach's support check refuses for real
 passages, so this one is built here on the same server-sent-events framing.
