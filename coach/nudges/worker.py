@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import select
 
 from coach.gaps import notices as gap_notices
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 SYNC_S = 20.0  # the default of COACH_WORKER_SYNC_S: how often a dispatcher picks up schedules changed elsewhere
 OWN_EVERY_MIN = 10  # how often the coach looks for its own nudges (follow-ups, due reviews)
 LOCK_ID = 7_446_354  # the advisory lock every worker of one deployment competes for
+RETRY_S = 5.0  # how soon a worker whose database went away tries again
 # APScheduler's persistent job store pickles each job as a reference to a module-level function and its arguments,
 # so a job cannot hold its Worker (the engine, the delivery): it names it, and finds it here. One entry per Worker of
 # this process, added when it starts and removed when it stops; nothing else reads it.
@@ -245,13 +246,30 @@ class DispatchLock:
         self._held = handle
         return True
 
+    def still_held(self) -> bool:
+        """Whether the lock is still this worker's: a PostgreSQL advisory lock goes with its connection, so a
+        database that dropped the connection (a restart, a failover, a proxy) has released it."""
+        if self._held is None or self.engine.dialect.name != "postgresql":
+            return self._held is not None
+        try:
+            self._held.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            self.release()
+            return False
+
     def release(self) -> None:
         if self._held is None:
             return
-        if self.engine.dialect.name == "postgresql":  # a pooled connection outlives close(): unlock explicitly
-            self._held.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": LOCK_ID})
-        self._held.close()  # closing the file releases its lock
-        self._held = None
+        held, self._held = self._held, None
+        if self.engine.dialect.name != "postgresql":
+            held.close()  # closing the file releases its lock
+            return
+        try:  # a pooled connection outlives close(): unlock explicitly
+            held.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": LOCK_ID})
+            held.close()
+        except Exception:  # the connection is gone, and the lock with it
+            held.invalidate()
 
 
 async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap: int, *,
@@ -259,16 +277,42 @@ async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap
                          xapi_batch: int = 200, state: Callable[[str], None] = lambda _state: None) -> None:
     """Dispatch nudges until cancelled, holding the deployment's dispatch lock; picks up schedules added, paused
     or deleted elsewhere every `sync_s`. While another worker holds the lock, it stands by to take over. With an
-    LRS, the holder also sends the xAPI outbox (one sender per deployment, like one dispatcher). `state` is told
-    "standing_by", "dispatching" and "stopped" as they happen (the worker's /readyz shows it)."""
+    LRS, the holder also sends the xAPI outbox (one sender per deployment, like one dispatcher). A database that
+    goes away does not stop it: it stands by until the database answers and the lock is its own again. `state` is
+    told "standing_by", "dispatching" and "stopped" as they happen (the worker's /readyz shows it)."""
     lock = DispatchLock(engine, data_dir)
+    try:
+        while True:
+            state("standing_by")
+            await _acquire(lock, say, sync_s)
+            try:
+                await _dispatch_while_held(engine, lock, delivery, cap, say=say, sync_s=sync_s, lrs=lrs,
+                                           xapi_batch=xapi_batch, state=state)
+            except SQLAlchemyError as exc:  # e.g. the database went away while starting
+                log.warning("dispatching stopped: the database failed (%s); standing by", exc)
+            await asyncio.sleep(min(sync_s, RETRY_S))
+    finally:
+        state("stopped")
+
+
+async def _acquire(lock: DispatchLock, say: Callable[[str], None], sync_s: float) -> None:
     announced = False
-    state("standing_by")
-    while not await asyncio.to_thread(lock.try_acquire):
-        if not announced:
-            say("Another worker is dispatching; standing by to take over.")
-            announced = True
-        await asyncio.sleep(sync_s)
+    while True:
+        try:
+            if await asyncio.to_thread(lock.try_acquire):
+                return
+            if not announced:
+                say("Another worker is dispatching; standing by to take over.")
+                announced = True
+            await asyncio.sleep(sync_s)
+        except SQLAlchemyError as exc:
+            log.warning("the dispatch lock: the database does not answer (%s); trying again", exc)
+            await asyncio.sleep(min(sync_s, RETRY_S))
+
+
+async def _dispatch_while_held(engine: Engine, lock: DispatchLock, delivery: Delivery, cap: int, *, say, sync_s,
+                               lrs, xapi_batch, state) -> None:
+    """Until cancelled, or until the lock is lost with the database connection that held it."""
     worker = Worker(engine, delivery, lambda schedule, _learner: schedules.reply_for(engine, schedule), cap=cap)
     sending = asyncio.create_task(xapi_sender.run(engine, lrs, batch=xapi_batch)) if lrs else None
     try:
@@ -278,10 +322,15 @@ async def run_dispatcher(engine: Engine, data_dir: Path, delivery: Delivery, cap
             + (" Sending learning records to the LRS." if lrs else ""))
         while True:
             await asyncio.sleep(sync_s)
-            worker.sync()
+            try:
+                worker.sync()
+            except SQLAlchemyError as exc:  # the next round tries again, if the lock is still ours
+                log.warning("could not read the schedules (%s)", exc)
+            if not await asyncio.to_thread(lock.still_held):
+                say("The database dropped the connection holding the dispatch lock; standing by to take over again.")
+                return
     finally:
         if sending:
             sending.cancel()
         worker.stop()
-        lock.release()
-        state("stopped")
+        await asyncio.to_thread(lock.release)
