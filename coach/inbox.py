@@ -24,7 +24,7 @@ from typing import Awaitable, Callable
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import select
 
 from coach.store.models import InboxEvent
@@ -148,15 +148,35 @@ class Holder:
             yield
         except BaseException:
             renewing.cancel()
-            release(self.engine, key, self.owner)  # not awaited: a cancelled task may not get to run again
+            with contextlib.suppress(SQLAlchemyError):  # the database away: the lease runs out instead
+                release(self.engine, key, self.owner)  # not awaited: a cancelled task may not get to run again
             raise
-        renewing.cancel()
-        await asyncio.to_thread(done, self.engine, key)
+        try:
+            await self._done(key)
+        finally:
+            renewing.cancel()
+
+    async def _done(self, key: str) -> None:
+        """Handled: recorded as done, through a database that is away for a while (still holding the lease), so a
+        short outage does not get the event handled twice."""
+        for wait in (0.5, 1, 2, 4, 8, 15, 30):
+            try:
+                await asyncio.to_thread(done, self.engine, key)
+                return
+            except SQLAlchemyError as exc:
+                log.warning("inbox: could not record %s as handled (%s); trying again in %g s", key, exc, wait)
+                await asyncio.sleep(wait)
+        log.error("inbox: %s was handled but could not be recorded so: another process may handle it again", key)
 
     async def _renew(self, key: str) -> None:
         while True:
             await asyncio.sleep(self.lease_s / 3)
-            if not await asyncio.to_thread(renew, self.engine, key, self.owner, self.lease_s):
+            try:
+                renewed = await asyncio.to_thread(renew, self.engine, key, self.owner, self.lease_s)
+            except SQLAlchemyError as exc:  # the database away: renewed when it is back, unless taken over
+                log.warning("inbox: could not renew the lease of %s (%s)", key, exc)
+                continue
+            if not renewed:
                 log.warning("inbox: %s was taken over by another process while this one handled it", key)
                 return
 
