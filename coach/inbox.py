@@ -43,6 +43,7 @@ class Taken:
     payload: str
     request_id: str
     attempts: int
+    progress: str = ""  # what the last handler noted it had shown (`note`)
 
 
 def accept(engine: Engine, key: str, *, platform: str, payload: str, owner: str, lease_s: float,
@@ -70,6 +71,15 @@ def renew(engine: Engine, key: str, owner: str, lease_s: float) -> bool:
     return count == 1
 
 
+def note(engine: Engine, key: str, progress: str) -> None:
+    """What the handler has shown so far (e.g. the message an answer streams into): whoever takes the event over
+    can tidy it up instead of leaving a half answer beside the whole one."""
+    with session(engine) as db:
+        db.exec(update(InboxEvent).where(InboxEvent.key == key, InboxEvent.state == "pending")
+                .values(progress=progress))
+        db.commit()
+
+
 def release(engine: Engine, key: str, owner: str) -> None:
     """This owner stops handling it unfinished (it shuts down, or its handler failed): taken over at once."""
     with session(engine) as db:
@@ -81,7 +91,7 @@ def release(engine: Engine, key: str, owner: str) -> None:
 def done(engine: Engine, key: str) -> None:
     with session(engine) as db:
         db.exec(update(InboxEvent).where(InboxEvent.key == key, InboxEvent.state == "pending")
-                .values(state="done", payload="", lease_until=None, done_at=utcnow()))
+                .values(state="done", payload="", progress="", lease_until=None, done_at=utcnow()))
         db.commit()
 
 
@@ -106,11 +116,11 @@ def take_over(engine: Engine, platform: str, owner: str, lease_s: float, limit: 
             row = db.get(InboxEvent, key, populate_existing=True)
             if row.attempts > MAX_ATTEMPTS:
                 log.warning("inbox: dropped %s after %d attempts (each handler died or hung)", key, MAX_ATTEMPTS)
-                row.state, row.payload, row.lease_until, row.done_at = "dropped", "", None, now
+                row.state, row.payload, row.progress, row.lease_until, row.done_at = "dropped", "", "", None, now
                 db.add(row)
                 db.commit()
                 continue
-            taken.append(Taken(row.key, row.payload, row.request_id, row.attempts))
+            taken.append(Taken(row.key, row.payload, row.request_id, row.attempts, row.progress))
     return taken
 
 

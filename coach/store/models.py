@@ -94,6 +94,8 @@ class InboxEvent(SQLModel, table=True):
     platform: str = Field(max_length=20)
     payload: str = Field(default="", sa_column=Column(Text, nullable=False))
     request_id: str = Field(default="", max_length=40)  # the request id it came in with (the logs follow it)
+    # what the handler has shown so far (e.g. the platform message an answer streams into), for whoever takes over
+    progress: str = Field(default="", sa_column=Column(Text, nullable=False))
     state: str = Field(default="pending", max_length=12, index=True)  # pending | done | dropped
     owner: str = Field(default="", max_length=80)  # the process answering it
     lease_until: datetime | None = Field(default=None, index=True)

@@ -16,6 +16,7 @@ import re
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,7 +29,7 @@ from connectors.slack.blocks import answer_blocks, button_action, fallback_text
 from connectors.slack.connect import SharedChannels, outside
 from connectors.slack.delivery import FAILED, THINKING, Place, Replier, learner_id, speaking_to
 from connectors.slack.home import after_home_action
-from connectors.slack.inbox import CONTEXT_KEY, SlackInbox
+from connectors.slack.inbox import CONTEXT_KEY, LEFT_KEY, SlackInbox
 from connectors.slack.installations import Installations, OAuthStates
 from connectors.slack.nudge_modal import register as register_nudges
 from connectors.slack.text import plain_text
@@ -100,8 +101,13 @@ def build(container) -> AsyncApp:
         user_team = event.get("user_team") if outside(event.get("user_team"), team, None) else ""
         place = Place(team=team, channel=event["channel"], user=event["user"], ts=event["ts"], thread_ts=thread_ts,
                       public=public, shared=shared, user_team=user_team or "")
+        if left := context.get(LEFT_KEY):  # a replica that died mid-answer left its half answer: gone before ours
+            try:
+                await client.chat_delete(channel=left["channel"], ts=left["ts"])
+            except SlackApiError as exc:
+                log.info("could not delete an unfinished answer (%s)", exc.response.get("error"))
         await replier.answer(client, place, plain_text(event.get("text", ""), context.bot_user_id),
-                             context.bot_user_id)
+                             context.bot_user_id, started=lambda channel, ts: app.inbox.started(context, channel, ts))
 
     @app.event("app_mention")
     async def on_mention(event, body, context, client):

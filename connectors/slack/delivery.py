@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import AsyncIterator, Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -35,6 +35,13 @@ STREAM_TEXT_LIMIT = 12_000  # characters of markdown_text in one stream call
 # Slack's errors that mean no answer can reach the learner here: the model call is cancelled
 UNREACHABLE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "account_inactive", "token_revoked",
                          "invalid_auth", "team_access_not_granted"})
+
+
+Started = Callable[[str, str], Awaitable[None]]  # (channel, ts) of the message an answer is being shown in
+
+
+async def _nobody(channel: str, ts: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,22 +97,26 @@ class Replier:
     def __init__(self, coach, interval_s: float = 1.0, native_streaming: bool = True) -> None:
         self.coach, self.interval_s, self.native_streaming = coach, interval_s, native_streaming
 
-    async def answer(self, client: AsyncWebClient, place: Place, text: str, bot_user_id: str | None) -> None:
+    async def answer(self, client: AsyncWebClient, place: Place, text: str, bot_user_id: str | None,
+                     started: Started | None = None) -> None:
+        """`started(channel, ts)`: told once the answer has a message of its own (a stream, a placeholder)."""
+        started = started or _nobody
         message = IncomingMessage(
             learner_id=learner_id(place.team, place.user), text=text, platform="slack", public=place.public,
             shared=place.shared, channel="channel" if place.public else ("thread" if place.thread_ts else "dm"),
             history=await history(client, place, bot_user_id))
         async with speaking_to(self.coach, message.learner_id):  # the status, the placeholder or an apology
             if self.native_streaming and place.thread_ts:
-                reply = await self._stream(client, place, message)
+                reply = await self._stream(client, place, message, started)
             else:
-                reply = await self._edit_placeholder(client, place, message)
+                reply = await self._edit_placeholder(client, place, message, started)
         if reply and reply.private:
             with speaking(reply.private.language):
                 await client.chat_postEphemeral(channel=place.channel, user=place.user, thread_ts=place.thread_ts,
                                                 text=_(PRIVATELY), blocks=private_blocks(reply.private))
 
-    async def _stream(self, client: AsyncWebClient, place: Place, message: IncomingMessage) -> Reply | None:
+    async def _stream(self, client: AsyncWebClient, place: Place, message: IncomingMessage,
+                      started: Started) -> Reply | None:
         """Slack's own stream; if Slack will not open one (a surface or plan without streaming), the answer is
         posted as a message; if the stream breaks half-way, its message is edited into the answer."""
         if place.dm:
@@ -123,6 +134,8 @@ class Replier:
                 return
             try:
                 await stream.append(markdown_text=text[len(streamed):][:STREAM_TEXT_LIMIT])
+                if not streamed and stream.ts:
+                    await started(place.channel, stream.ts)
                 streamed = text
             except (SlackApiError, SlackRequestError) as exc:
                 log.warning("Slack stopped taking the stream (%s); the answer follows when it is ready", exc)
@@ -150,10 +163,12 @@ class Replier:
             await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=text, blocks=full)
         return reply
 
-    async def _edit_placeholder(self, client: AsyncWebClient, place: Place, message: IncomingMessage) -> Reply | None:
+    async def _edit_placeholder(self, client: AsyncWebClient, place: Place, message: IncomingMessage,
+                                started: Started) -> Reply | None:
         posted = await client.chat_postMessage(channel=place.channel, thread_ts=place.thread_ts, text=_(THINKING),
                                                blocks=placeholder_blocks(_(THINKING)))
         where = {"channel": posted["channel"], "ts": posted["ts"]}
+        await started(where["channel"], where["ts"])
 
         async def show(text: str) -> bool:
             try:

@@ -16,10 +16,12 @@ import json
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from coach import inbox
 from coach.inbox import Holder, Taken
 from kernel.tracing import request_id
 
 CONTEXT_KEY = "coach_inbox"  # in a Bolt context: the inbox event the listener is handling
+LEFT_KEY = "coach_inbox_left"  # ... and, when taken over, the message its last handler left unfinished
 QUESTION_EVENTS = ("message", "app_mention")
 
 
@@ -55,9 +57,16 @@ class SlackInbox:
         async with self.holder.holding(key):
             yield
 
+    async def started(self, context, channel: str, ts: str) -> None:
+        """The answer to the event being handled now has a message (a stream, a placeholder): noted, so a replica
+        that takes the event over deletes it instead of leaving it unfinished beside its own answer."""
+        if key := context.get(CONTEXT_KEY):
+            await asyncio.to_thread(inbox.note, self.holder.engine, key, json.dumps({"channel": channel, "ts": ts}))
+
     async def run(self) -> None:
         await self.holder.take_over_forever(self._dispatch)
 
     async def _dispatch(self, taken: Taken) -> None:
+        left = json.loads(taken.progress) if taken.progress else None
         await self.bolt.async_dispatch(AsyncBoltRequest(body=json.loads(taken.payload), mode="socket_mode",
-                                                        context={CONTEXT_KEY: taken.key}))
+                                                        context={CONTEXT_KEY: taken.key, LEFT_KEY: left}))

@@ -149,6 +149,12 @@ class SlackAPI:
             return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text", "")}
         if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
             return self._stream(method, args)
+        if method == "chat.delete":
+            found = self.message_at(args["channel"], args["ts"])
+            if found is None:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages.remove(found)
+            return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         if method == "views.publish":
             self.home[args["user_id"]] = args["view"]
             return {"ok": True, "view": {"id": "V" + args["user_id"], "type": "home", **args["view"]}}

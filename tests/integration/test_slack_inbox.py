@@ -43,6 +43,11 @@ def test_a_question_a_dead_replica_accepted_is_answered_once_by_another(tmp_path
         assert inbox.accept(container.engine, f"slack:{body['event_id']}", platform="slack", payload=json.dumps(body),
                             owner="dead-replica", lease_s=0.05)
     assert seen.first_time(container.engine, f"slack:msg:{TEAM}:{GENERAL}:{question['ts']}", "slack:EvMENTION")
+    # ... and the answer it had begun to stream into the thread, never stopped
+    _, _, half = api.handle("chat.startStream", {"channel": GENERAL, "thread_ts": question["ts"],
+                                                 "markdown_text": "Forward the", "recipient_user_id": "U1",
+                                                 "recipient_team_id": TEAM}, "xoxb-test")
+    inbox.note(container.engine, "slack:EvMENTION", json.dumps({"channel": GENERAL, "ts": half["ts"]}))
     time.sleep(0.1)
     with http:
         slack = Slack(api, http, container)
@@ -51,15 +56,18 @@ def test_a_question_a_dead_replica_accepted_is_answered_once_by_another(tmp_path
         time.sleep(0.5)  # an answer doubled by the twin would be in by now
         [answer] = slack.finals()
     assert "How to report phishing" in json.dumps(answer.message or answer.args)
-    assert {k: (r.state, r.attempts, r.payload) for k, r in handled.items()} == {
-        "slack:EvMENTION": ("done", 2, ""), "slack:EvMESSAGE": ("done", 2, "")}  # what the learner wrote is gone
+    assert [c.args["ts"] for c in api.of("chat.delete")] == [half["ts"]]  # the half answer is gone
+    assert api.message_at(GENERAL, half["ts"]) is None
+    assert {k: (r.state, r.attempts, r.payload, r.progress) for k, r in handled.items()} == {
+        "slack:EvMENTION": ("done", 2, "", ""), "slack:EvMESSAGE": ("done", 2, "", "")}  # what was written is gone
 
 
 def test_a_replica_stopping_mid_answer_hands_the_question_to_the_next(tmp_path, embedder, api, monkeypatch):
     http, container = start(tmp_path, embedder, api)
     answering, released = threading.Event(), threading.Event()
 
-    def stuck(*args, **kwargs):
+    def stuck(message, on_partial=None, cancel=None):
+        on_partial("To report phishing,")  # streamed into its message, then the replica stops
         answering.set()
         released.wait(30)
         raise RuntimeError("the replica is gone")
@@ -70,8 +78,12 @@ def test_a_replica_stopping_mid_answer_hands_the_question_to_the_next(tmp_path, 
     with http:
         assert Slack(api, http, container).send(body).status_code == 200
         assert answering.wait(10)
-        [row] = rows(container.engine).values()
+        api.wait_for(lambda calls: any(c.method == "chat.startStream" for c in calls))
+        deadline = time.monotonic() + 10
+        while not (row := next(iter(rows(container.engine).values()))).progress and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert (row.state, json.loads(row.payload)["event"]["text"]) == ("pending", "How do I report phishing?")
+        half = json.loads(row.progress)  # the message its answer streams into
     released.set()  # the server stopped: its answer was cancelled and the event released
     restarted, again = start(tmp_path, embedder, api, content=False)
     with restarted:
@@ -83,6 +95,7 @@ def test_a_replica_stopping_mid_answer_hands_the_question_to_the_next(tmp_path, 
         [answer] = slack.finals()
     assert "How to report phishing" in json.dumps(answer.message or answer.args)
     assert handled["slack:EvSTOPPED"].state == "done" and handled["slack:EvSTOPPED"].attempts == 2
+    assert [c.args["ts"] for c in api.of("chat.delete")] == [half["ts"]]  # the stopped one's half answer: gone
 
 
 def test_handled_events_are_pruned_after_a_day_and_pending_ones_never(tmp_path, embedder, api):

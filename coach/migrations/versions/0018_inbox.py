@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('progress', sa.Text(), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
