@@ -44,8 +44,11 @@ class OpenAIChatModel:
                  concurrency: int = 4) -> None:
         self.name, self.max_tokens = model, max_tokens
         official = _official_openai(base_url)
+        # every call streams through a client of its own (see _stream); without a sync client given, langchain
+        # builds one per call and caches it per distinct timeout (128 of them, each with its TLS context and pool:
+        # ~150 MB of native memory that bench.load saw as RSS growth): one, never used, serves every call instead
         self._settings = dict(base_url=base_url, api_key=api_key or "not-needed", model=model,
-                              temperature=temperature, max_retries=0, stream_usage=True)
+                              temperature=temperature, max_retries=0, stream_usage=True, http_client=httpx.Client())
         # OpenAI refuses `max_tokens` beside `max_completion_tokens` (and reasoning models refuse both `max_tokens`
         # and `stop`); llama-cpp-python and older servers ignore `max_completion_tokens`
         self._limits = dict(max_tokens=max_tokens) if official else \

@@ -260,3 +260,18 @@ def test_the_web_chat_stops_the_model_when_the_browser_goes_away(tmp_path, embed
         while not exchanges(container) and time.monotonic() < deadline:
             time.sleep(0.1)
     assert exchanges(container)[-1].outcome == "cancelled"
+
+
+def test_many_answers_build_no_client_per_call(api):
+    """Each call streams through its own async client; langchain would otherwise build a sync client per call and
+    keep 128 of them (one per distinct timeout: ~150 MB of native memory under load, seen by bench.load)."""
+    from langchain_openai.chat_models import _client_utils
+
+    from llm.openai_chat import OpenAIChatModel
+
+    api.chat = [Scripted("Forward it to security [1].")]
+    model = OpenAIChatModel(base_url=api.base_url, api_key="sk", model="coach-model")
+    before = _client_utils._cached_sync_httpx_client.cache_info().currsize
+    for budget in (5.0, 6.0, 7.0, 8.0):  # a different time left on every call, as under load
+        assert model.complete("system", "user", budget_s=budget).text
+    assert _client_utils._cached_sync_httpx_client.cache_info().currsize == before
