@@ -8,17 +8,36 @@ flag filter works the same in embedded Chroma and on a Chroma server.
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from knowledge.models import EVERYONE
 
+log = logging.getLogger(__name__)
 
 OVERFETCH = 2  # unfiltered candidates fetched per candidate wanted (see VectorIndex.query)
+# a Chroma server that restarts (an upgrade, a crash) is away for a second or two: a query waits this long for it,
+# in these steps, before the question gets the apology
+RETRY_WAITS_S = (0.25, 0.5, 1.0, 2.0, 2.0)
+
+
+def _retrying(query):
+    """A query (it only reads) asked again while a Chroma server does not answer; embedded Chroma never waits."""
+    for wait in (*RETRY_WAITS_S, None):
+        try:
+            return query()
+        except (httpx.TransportError, ConnectionError) as exc:
+            if wait is None:
+                raise
+            log.warning("the Chroma server does not answer (%s); asking again in %g s", exc, wait)
+            time.sleep(wait)
 
 
 def make_client(*, data_dir: Path, host: str = "", port: int = 8000, ssl: bool = False):
@@ -114,14 +133,14 @@ class VectorIndex:
             return []
         allowed = {audience_flag(g) for g in [EVERYONE, *groups]}
         fetch = n * OVERFETCH
-        result = self.collection.query(query_embeddings=[vector], n_results=fetch, include=["distances", "metadatas"])
+        result = _retrying(lambda: self.collection.query(query_embeddings=[vector], n_results=fetch,
+                                                         include=["distances", "metadatas"]))
         ids, distances, metadatas = result["ids"][0], result["distances"][0], result["metadatas"][0]
         hits = [(i, 1.0 - d) for i, d, m in zip(ids, distances, metadatas) if any(m.get(f) for f in allowed)]
         if len(hits) >= n or len(ids) < fetch:
             return hits[:n]
-        result = self.collection.query(
-            query_embeddings=[vector], n_results=n, where=audience_where(groups), include=["distances"]
-        )
+        result = _retrying(lambda: self.collection.query(
+            query_embeddings=[vector], n_results=n, where=audience_where(groups), include=["distances"]))
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def drop_other_models(self) -> list[str]:
