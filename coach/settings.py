@@ -90,8 +90,8 @@ class Settings(BaseSettings):
     # the impact report's estimate of time saved: minutes one question answered (and rated helpful) saves a learner
     minutes_per_question: float = Field(default=10.0, ge=0, alias="COACH_MINUTES_PER_QUESTION")
 
-    # an accepted Slack event is held by the replica answering it for this long, renewed while it answers; when that
-    # replica dies, another takes the event over once the lease has run out (coach/inbox.py)
+    # an accepted Slack event or Teams message is held by the replica answering it for this long, renewed while it
+    # answers; when that replica dies, another takes it over once the lease has run out (coach/inbox.py)
     inbox_lease_s: float = Field(default=15.0, ge=1, alias="COACH_INBOX_LEASE_S")
 
     # questions a learner may ask per minute, in any chat (0: no limit)
