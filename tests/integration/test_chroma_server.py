@@ -56,7 +56,7 @@ def test_a_chroma_server_restarting_is_waited_for_not_apologised_for(tmp_path, e
     import threading
 
     port, path = free_port(), tmp_path / "chroma-server"
-    servers = [run_chroma(path, port)]
+    servers, restarting = [run_chroma(path, port)], None
     try:
         kb = bootstrap(make_settings(tmp_path, CHROMA_HOST="127.0.0.1", CHROMA_PORT=port), embedder=embedder).knowledge
         kb.ingest([write_content(tmp_path / "content")])
@@ -69,6 +69,8 @@ def test_a_chroma_server_restarting_is_waited_for_not_apologised_for(tmp_path, e
         restarting.join()
         assert during == before and before[0] == "Training budget"
     finally:
+        if restarting:
+            restarting.join()  # the restarted server too is stopped below, whatever the search did
         for process in servers:
             process.terminate()
             process.wait(timeout=30)
