@@ -23,11 +23,11 @@ def test_an_event_handled_while_the_database_is_away_is_done_once_it_is_back(pro
     async def scenario() -> list:
         async def restore_soon() -> None:
             await asyncio.sleep(2.5)  # longer than the lease
-            proxy.restore()
+            proxy.accept()
 
         restoring = asyncio.create_task(restore_soon())
         async with holder.holding("slack:EvOUTAGE"):
-            proxy.cut()  # the answer is posted while the database is away
+            proxy.refuse()  # the answer is posted while the database is away
         await restoring  # the exit waited for the database to record the event done
         return await asyncio.to_thread(inbox.take_over, engine, "slack", rival.owner, 1.5)
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from coach.bootstrap import bootstrap
 from connectors.server import create_app
 from tests.conftest import free_port, make_settings, write_content
-from tests.fakes.tcp_proxy import TcpProxy
+from bench.proxy import TcpProxy
 
 
 @pytest.fixture
@@ -43,12 +43,12 @@ def test_readyz_follows_the_database_and_the_app_answers_again_after_its_connect
         assert ready.status_code == 200 and ready.json()["checks"]["database"]["ok"], ready.json()
         assert ready.json()["checks"]["vector_store"]["ok"] and "model" not in ready.json()["checks"]
         assert ask(http, "How do I report phishing?").json()["citations"]
-        proxy.cut()
+        proxy.refuse()
         unready = http.get("/readyz")
         assert unready.status_code == 503 and unready.json()["status"] == "unready"
         assert not unready.json()["checks"]["database"]["ok"] and unready.json()["checks"]["vector_store"]["ok"]
         assert http.get("/healthz").status_code == 200  # the process is up: no reason to restart it
-        proxy.restore()
+        proxy.accept()
         assert http.get("/readyz").status_code == 200
         again = ask(http, "How do I report phishing?")  # the pool's dropped connections were replaced
         assert again.status_code == 200 and again.json()["citations"]

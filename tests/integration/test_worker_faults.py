@@ -33,14 +33,14 @@ def test_the_worker_stands_by_while_the_database_is_away_and_dispatches_again_af
             assert states[-1][1] == state, states
 
         await until("dispatching")
-        proxy.cut()
+        proxy.refuse()
         await until("standing_by")
         rival = DispatchLock(make_engine(url.replace(f"127.0.0.1:{proxy.port}", "127.0.0.1:5432")), tmp_path)
         assert await asyncio.to_thread(rival.try_acquire)  # the lock went with the dropped connection
         rival.release()
         await asyncio.sleep(1)
         assert not dispatching.done()  # still running, waiting for the database
-        proxy.restore()
+        proxy.accept()
         await until("dispatching")
         dispatching.cancel()
         await asyncio.gather(dispatching, return_exceptions=True)
