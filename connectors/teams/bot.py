@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from contextvars import ContextVar
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
@@ -23,11 +24,11 @@ from connectors.streaming import ask_showing_progress
 from connectors.teams import feedback, nudge_card
 from connectors.teams.cards import answer_card, chosen
 from connectors.teams.delivery import FAILED, UNDELIVERED, Stream, answer_activity, card_activity, send
-from connectors.teams.inbox import HELD
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
+HELD: ContextVar[str | None] = ContextVar("teams_inbox_event", default=None)  # the inbox event being handled
 CHANNEL_PREFIX = "teams:channel:"  # a channel as the target of a manager's nudge: teams:channel:<channel id>
 WELCOME = N_("Hi{name}! I'm your learning coach. Ask me anything about how we work here: I answer from the company's "
              "learning content and say where each answer comes from. Say *help* to see what else I can do.")

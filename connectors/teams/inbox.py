@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from contextvars import ContextVar
 
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
 
 from coach.inbox import Holder, Taken
+from connectors.teams.bot import HELD, conversation_key
 from kernel.tracing import request_id
-
-HELD: ContextVar[str | None] = ContextVar("teams_inbox_event", default=None)  # the event the bot is handling
 
 
 def key_of(activity: Activity) -> str:
     """Conversation ids run to hundreds of characters: the key is a digest of the conversation and activity ids."""
-    conversation = (activity.conversation.id if activity.conversation else "").split(";")[0]
+    conversation = conversation_key(activity.conversation.id if activity.conversation else "")
     return "teams:" + hashlib.sha256(f"{conversation}\n{activity.id}".encode()).hexdigest()[:40]
 
 
