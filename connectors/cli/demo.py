@@ -40,18 +40,13 @@ def demo_data(
 def _sample_lessons(engine, settings) -> int:
     """The sample lessons, when the database has no approved lesson yet (a `coach serve` loads them on its first
     start; this may run before it). Returns how many were added."""
-    from sqlmodel import select
-
     from coach.competencies import Framework
     from coach.lessons import catalog
     from coach.lessons.authoring import load_lessons
-    from coach.store.models import Lesson
     from examples import LESSONS
-    from kernel.store import session
 
-    with session(engine) as db:
-        if db.exec(select(Lesson.key).where(Lesson.status == "approved").limit(1)).first():
-            return 0
+    if catalog.listing(engine, status="approved"):
+        return 0
     ids = {c.id for c in Framework.load(settings.competencies_file).competencies}
     specs, _problems = load_lessons(LESSONS, ids)
     return sum(1 for outcome in catalog.save(engine, specs).values() if outcome == "added")
