@@ -64,8 +64,7 @@ def build(container) -> AsyncApp:
             installation_store=Installations(settings.slack_client_id, engine),
             state_store=OAuthStates(engine))) if oauth else None,
     )
-    app.inbox = SlackInbox(engine, settings.inbox_lease_s)  # questions survive a replica that dies mid-answer
-    app.inbox.bolt = app
+    app.inbox = SlackInbox(engine, settings.inbox_lease_s, app)  # questions survive a replica that dies mid-answer
     app.use(app.inbox.middleware)
     replier = Replier(coach, settings.slack_update_interval_s, settings.slack_native_streaming)
     known, channels = set(), SharedChannels()

@@ -33,9 +33,8 @@ def is_question(body: dict) -> bool:
 
 
 class SlackInbox:
-    def __init__(self, engine, lease_s: float) -> None:
-        self.holder = Holder(engine, "slack", lease_s)
-        self.bolt = None
+    def __init__(self, engine, lease_s: float, bolt) -> None:
+        self.holder, self.bolt = Holder(engine, "slack", lease_s), bolt  # taken-over events go back to this Bolt app
 
     async def middleware(self, body, context, next):
         if not is_question(body):
